@@ -1,0 +1,2 @@
+export { race, any } from './race.js';
+export { ClosedError, OverflowError, isAbortError } from './errors.js';

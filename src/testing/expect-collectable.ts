@@ -1,0 +1,140 @@
+// Collectability assertions: "this must be released" and its counterpart,
+// "this must stay alive". Both accept either a factory (run in a frame of its
+// own, its result tracked) or a Tracker filled by the caller.
+
+import { validateFunction, validateInteger, validateOptions } from '../internal/validate.js';
+import { CollectedError, LeakError } from './errors.js';
+import { type GcUntilOptions, readRoundOptions, runRounds } from './gc.js';
+import { Tracker } from './track.js';
+
+/** A function whose result (or resolved value) is the object to track. */
+export type Factory = () => object | PromiseLike<object>;
+
+/** Options of {@link expectCollectable}. */
+export interface ExpectCollectableOptions extends GcUntilOptions {
+  /**
+   * With a Tracker: how many objects must have been collected. In a loop that
+   * is still running, the latest item may legitimately be in flight, so
+   * `tracker.size - 1` is the honest bound there.
+   * @default tracker.size
+   */
+  atLeast?: number;
+  /** Names the object in the failure message (factory form). @default 'object' */
+  label?: string;
+}
+
+/** Options of {@link expectRetained}. */
+export interface ExpectRetainedOptions extends GcUntilOptions {
+  /** Names the object in the failure message (factory form). @default 'object' */
+  label?: string;
+}
+
+const MAX_LABELS = 20;
+
+/**
+ * Asserts that objects become unreachable: runs GC rounds until they are
+ * collected and throws a {@link LeakError} if they never are.
+ *
+ * - `expectCollectable(factory)`: calls `factory` in its own frame, tracks what
+ *   it returns (or resolves to), and expects it to be collected. Do not keep a
+ *   reference to the result yourself.
+ * - `expectCollectable(tracker, { atLeast })`: expects at least `atLeast` of
+ *   the tracker's objects to be collected.
+ *
+ * @throws {LeakError} (rejects) naming how many survived and their labels;
+ * the error holds no reference to any tracked object.
+ *
+ * @example
+ * ```ts
+ * import { expectCollectable } from 'leakproof/testing';
+ * await expectCollectable(() => {
+ *   const payload = Buffer.alloc(1 << 20);
+ *   void race([Promise.resolve(payload), longLived]);
+ *   return payload;
+ * });
+ * ```
+ */
+export async function expectCollectable(
+  target: Factory | Tracker,
+  options?: ExpectCollectableOptions,
+): Promise<void> {
+  const opts = readRoundOptions(options);
+  const tracker = await resolveTarget(target, options);
+  const atLeast = options?.atLeast ?? tracker.size;
+  validateInteger(atLeast, 'options.atLeast', 0, tracker.size);
+  const rounds = await runRounds(() => tracker.collected() >= atLeast, opts);
+  if (rounds >= 0) return;
+  const labels = tracker.aliveLabels();
+  const alive = labels.length;
+  const shown = labels.slice(0, MAX_LABELS);
+  throw new LeakError(
+    `${alive} of ${tracker.size} tracked object(s) still reachable after ${opts.rounds} GC round(s)` +
+      `${opts.heapSnapshot ? ' and a heap snapshot' : ''}` +
+      ` (expected at least ${atLeast} collected): ${shown.join(', ')}${alive > shown.length ? ', ...' : ''}`,
+    { alive, total: tracker.size, labels: shown, rounds: opts.rounds },
+  );
+}
+
+/**
+ * Asserts that objects stay alive through GC rounds: the counter-test of
+ * {@link expectCollectable}, for what a primitive must keep (a live cache
+ * entry, the long-lived signal, a running iteration's source).
+ *
+ * Only meaningful when the test itself holds the object weakly: track it
+ * through a factory or a Tracker, and let the code under test be its only
+ * strong holder.
+ *
+ * @throws {CollectedError} (rejects) when any tracked object was collected.
+ *
+ * @example
+ * ```ts
+ * import { expectRetained } from 'leakproof/testing';
+ * const cache = new LRU({ max: 10 });
+ * await expectRetained(() => {
+ *   const value = { big: new Array(1e5) };
+ *   cache.set('k', value);
+ *   return value;
+ * });
+ * ```
+ */
+export async function expectRetained(target: Factory | Tracker, options?: ExpectRetainedOptions): Promise<void> {
+  // Retention is checked for all rounds, and the heap snapshot is the
+  // strongest collection we can force, so both run unconditionally.
+  const opts = readRoundOptions(options);
+  const tracker = await resolveTarget(target, options);
+  await runRounds(() => tracker.collected() > 0, opts);
+  const labels = tracker.collectedLabels();
+  if (labels.length === 0) return;
+  const shown = labels.slice(0, MAX_LABELS);
+  throw new CollectedError(
+    `${labels.length} of ${tracker.size} tracked object(s) were collected but must stay alive: ${shown.join(', ')}`,
+    { collected: labels.length, total: tracker.size, labels: shown },
+  );
+}
+
+async function resolveTarget(
+  target: Factory | Tracker,
+  options: { label?: string } | undefined,
+): Promise<Tracker> {
+  if (target instanceof Tracker) return target;
+  validateFunction(target, 'target');
+  validateOptions(options, 'options');
+  const label = options?.label ?? 'object';
+  if (typeof label !== 'string') {
+    throw new TypeError(`The "options.label" property must be of type string. Received type ${typeof label}`);
+  }
+  const tracker = new Tracker();
+  await trackResult(tracker, target, label);
+  return tracker;
+}
+
+// A frame of its own: once it returns, nothing of ours holds the result.
+async function trackResult(tracker: Tracker, factory: Factory, label: string): Promise<void> {
+  const result: unknown = await factory();
+  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
+    throw new TypeError(
+      `The "target" factory must return an object to track. Received ${result === null ? 'null' : `type ${typeof result}`}`,
+    );
+  }
+  tracker.add(result, label);
+}

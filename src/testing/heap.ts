@@ -1,0 +1,164 @@
+// Heap-growth checks for loops: a least-squares slope of retained bytes per
+// iteration, sampled after full collections.
+//
+// Bytes are `heapUsed + external`. Node's `external` already includes
+// `arrayBuffers` (all Buffers live there, off the V8 heap), so adding
+// `arrayBuffers` again would count every Buffer twice. Leaving `external` out
+// would miss Buffer leaks almost entirely: a leak of 1 MiB Buffers moved
+// heapUsed by 0.4 MB and arrayBuffers by 200 MB.
+
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { validateFunction, validateInteger, validateNumber, validateOptions } from '../internal/validate.js';
+import { LeakError } from './errors.js';
+import { collectGarbage } from './gc.js';
+
+/** Options of {@link measureHeapSlope}. */
+export interface HeapSlopeOptions {
+  /** Iterations measured (after warm-up). */
+  iterations: number;
+  /** Heap samples taken, evenly spaced. @default 10 */
+  samples?: number;
+  /** Iterations run before the first sample, so JIT and caches settle. @default iterations / 10 */
+  warmup?: number;
+  /** Yield to the event loop every this many iterations. @default 100 */
+  yieldEvery?: number;
+}
+
+/** The result of {@link measureHeapSlope}. */
+export interface HeapSlope {
+  /** Least-squares slope of retained bytes against iteration count. */
+  bytesPerIteration: number;
+  /** The samples the slope was fitted to. */
+  samples: Array<{ iteration: number; bytes: number }>;
+}
+
+/** Options of {@link expectFlatHeap}. */
+export interface ExpectFlatHeapOptions extends HeapSlopeOptions {
+  /** The largest acceptable growth. Say in a comment why this bound. */
+  maxBytesPerIteration: number;
+}
+
+/** Retained bytes right now: V8 heap plus off-heap memory (Buffers included). */
+export function retainedBytes(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.external;
+}
+
+async function settledBytes(): Promise<number> {
+  await nextMacrotask();
+  collectGarbage();
+  await nextMacrotask();
+  collectGarbage();
+  return retainedBytes();
+}
+
+/**
+ * Runs `iteration` repeatedly and fits a line through the retained bytes
+ * sampled after full collections; the slope is the growth per iteration.
+ *
+ * Loops yield to the event loop every `yieldEvery` iterations: a
+ * microtask-only loop of thousands of promises can exhaust memory on its own
+ * (nodejs/node#51452) and confound the measurement.
+ *
+ * @example
+ * ```ts
+ * import { measureHeapSlope } from 'leakproof/testing';
+ * const { bytesPerIteration } = await measureHeapSlope(
+ *   () => race([Promise.resolve(1), longLived]),
+ *   { iterations: 10_000 },
+ * );
+ * ```
+ */
+export async function measureHeapSlope(
+  iteration: (index: number) => unknown,
+  options: HeapSlopeOptions,
+): Promise<HeapSlope> {
+  validateFunction(iteration, 'iteration');
+  validateOptions(options, 'options');
+  if (options === undefined) throw new TypeError('The "options" argument must be of type object. Received undefined');
+  const { iterations } = options;
+  validateInteger(iterations, 'options.iterations', 2);
+  const sampleCount = options.samples ?? 10;
+  validateInteger(sampleCount, 'options.samples', 2, iterations);
+  const warmup = options.warmup ?? Math.ceil(iterations / 10);
+  validateInteger(warmup, 'options.warmup', 0);
+  const yieldEvery = options.yieldEvery ?? 100;
+  validateInteger(yieldEvery, 'options.yieldEvery', 1);
+
+  let index = 0;
+  const run = async (count: number): Promise<void> => {
+    for (let i = 0; i < count; i++) {
+      await iteration(index++);
+      if (index % yieldEvery === 0) await nextMacrotask();
+    }
+  };
+
+  await run(warmup);
+  const samples: Array<{ iteration: number; bytes: number }> = [];
+  samples.push({ iteration: 0, bytes: await settledBytes() });
+  const step = iterations / (sampleCount - 1);
+  let done = 0;
+  for (let s = 1; s < sampleCount; s++) {
+    const target = Math.round(step * s);
+    await run(target - done);
+    done = target;
+    samples.push({ iteration: done, bytes: await settledBytes() });
+  }
+  return { bytesPerIteration: slope(samples), samples };
+}
+
+/**
+ * Asserts that a loop's retained memory does not grow: fails with a
+ * {@link LeakError} when the fitted slope exceeds `maxBytesPerIteration`.
+ *
+ * @example
+ * ```ts
+ * import { expectFlatHeap } from 'leakproof/testing';
+ * // Native Promise.race leaves ~312 B per race on a long-lived contender;
+ * // 64 B/iteration is well below that and well above measurement noise.
+ * await expectFlatHeap(() => race([Promise.resolve(1), longLived]), {
+ *   iterations: 10_000,
+ *   maxBytesPerIteration: 64,
+ * });
+ * ```
+ */
+export async function expectFlatHeap(
+  iteration: (index: number) => unknown,
+  options: ExpectFlatHeapOptions,
+): Promise<HeapSlope> {
+  validateOptions(options, 'options');
+  validateNumber(options?.maxBytesPerIteration, 'options.maxBytesPerIteration', 0);
+  const result = await measureHeapSlope(iteration, options);
+  if (result.bytesPerIteration > options.maxBytesPerIteration) {
+    throw new LeakError(
+      `Retained memory grows by ${result.bytesPerIteration.toFixed(1)} bytes per iteration ` +
+        `(allowed: ${options.maxBytesPerIteration}) over ${options.iterations} iterations`,
+      {
+        alive: 0,
+        total: options.iterations,
+        rounds: result.samples.length,
+        bytesPerIteration: result.bytesPerIteration,
+      },
+    );
+  }
+  return result;
+}
+
+function slope(samples: ReadonlyArray<{ iteration: number; bytes: number }>): number {
+  const n = samples.length;
+  let sx = 0;
+  let sy = 0;
+  for (const { iteration, bytes } of samples) {
+    sx += iteration;
+    sy += bytes;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let num = 0;
+  let den = 0;
+  for (const { iteration, bytes } of samples) {
+    num += (iteration - mx) * (bytes - my);
+    den += (iteration - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
