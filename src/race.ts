@@ -61,6 +61,7 @@ type Reject = (reason: unknown) => void;
 export function race<T extends readonly unknown[] | []>(values: T): Promise<Awaited<T[number]>>;
 export function race<T>(values: Iterable<T | PromiseLike<T>>): Promise<Awaited<T>>;
 export function race(values: Iterable<unknown>): Promise<unknown> {
+  if (idle === undefined) retainShapes();
   const result = new Promise<unknown>(captureResolvers);
   const state = new RaceState(capturedResolve!, capturedReject!);
   capturedResolve = capturedReject = undefined;
@@ -96,6 +97,7 @@ export function race(values: Iterable<unknown>): Promise<unknown> {
 export function any<T extends readonly unknown[] | []>(values: T): Promise<Awaited<T[number]>>;
 export function any<T>(values: Iterable<T | PromiseLike<T>>): Promise<Awaited<T>>;
 export function any(values: Iterable<unknown>): Promise<unknown> {
+  if (idle === undefined) retainShapes();
   const result = new Promise<unknown>(captureResolvers);
   const state = new AnyState(capturedResolve!, capturedReject!);
   capturedResolve = capturedReject = undefined;
@@ -118,6 +120,20 @@ export function any(values: Iterable<unknown>): Promise<unknown> {
   state.elementDone();
   return result;
 }
+
+// One idle instance of each class, kept for the life of the module: V8 holds
+// the hidden classes of class instances only weakly, and once a full GC finds
+// no instance alive it deoptimises everything compiled against them (see
+// retainShapes in internal/contender-registry.ts). Created on first use so
+// importing the module has no side effect.
+let idle: unknown[] | undefined;
+
+function retainShapes(): void {
+  const state = new AnyState(noop, noop);
+  idle = [new RaceState(noop, noop), state, new AnySlot(state, 0)];
+}
+
+function noop(): void {}
 
 // A module-level executor instead of a closure per call: the executor runs
 // synchronously, so the two slots are read back and cleared at once. Saves a

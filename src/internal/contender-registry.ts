@@ -55,7 +55,9 @@ export class Contender {
   more: Set<Subscriber> | null = null;
 
   add(subscriber: Subscriber): void {
-    if (this.first === null) {
+    // `first` is reused only when nobody else waits: a subscriber joining
+    // after `first` left must still be delivered after those in `more`.
+    if (this.first === null && this.more === null) {
       this.first = subscriber;
     } else {
       (this.more ??= new Set()).add(subscriber);
@@ -109,6 +111,24 @@ class Stamp extends ReturnsItsArgument {
 
 const fallback = new WeakMap<object, Contender>();
 
+// V8 holds the hidden classes that class fields transition through only
+// weakly. When a full GC finds no record and no stamped promise alive (an idle
+// service between bursts, a benchmark that collects before each run), those
+// maps die and every function compiled against them is deoptimised ("weak
+// objects"): the next burst runs unoptimised, 2-3x slower. One idle record on
+// one idle, never-settling stamped promise keeps the shapes alive. Created on
+// first use so that importing the module has no side effect.
+let idleRecord: Contender | undefined;
+let idlePromise: Promise<never> | undefined;
+
+function retainShapes(): void {
+  idleRecord = new Contender();
+  idlePromise = new Promise<never>(noop);
+  Stamp.write(idlePromise, idleRecord);
+}
+
+function noop(): void {}
+
 /**
  * Subscribes `subscriber` to `promise` (a native promise, the result of
  * `Promise.resolve(x)`) and returns the record to unsubscribe from.
@@ -118,6 +138,7 @@ const fallback = new WeakMap<object, Contender>();
  * that never settles holds only that record, never the race.
  */
 export function subscribe(promise: Promise<unknown>, subscriber: Subscriber, shared: boolean): Contender {
+  if (idleRecord === undefined) retainShapes();
   let record = shared ? Stamp.read(promise) : undefined;
   if (record === undefined) {
     record = new Contender();

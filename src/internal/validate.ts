@@ -147,8 +147,8 @@ export function validateNumber(
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   const ok = !Number.isNaN(value) && value >= min && (value <= max || (allowInfinity && value === Infinity));
   if (!ok) {
-    const upper = allowInfinity ? '' : ` and <= ${max}`;
-    throw outOfRange(name, `a number >= ${min}${upper}${allowInfinity ? ' (Infinity allowed)' : ''}`, value);
+    const upper = max === Number.MAX_VALUE ? '' : ` and <= ${max}`;
+    throw outOfRange(name, `a number >= ${min}${upper}${allowInfinity ? ' (or Infinity)' : ''}`, value);
   }
 }
 
