@@ -267,6 +267,30 @@ describe('race', () => {
       expect(await race([shared])).toBe('shared');
     });
 
+    it('8. settles races sharing a contender in the order they joined, like the built-in', async () => {
+      const run = async (racer: (xs: Iterable<unknown>) => Promise<unknown>): Promise<string[]> => {
+        const order: string[] = [];
+        let resolveShared!: (v: string) => void;
+        const shared = new Promise<string>((r) => {
+          resolveShared = r;
+        });
+        let resolveX!: (v: string) => void;
+        const x = racer([shared, new Promise((r) => (resolveX = r))]);
+        const y = racer([shared, never]);
+        resolveX('x'); // x leaves the shared contender first
+        await x;
+        const z = racer([shared, never]);
+        void y.then(() => order.push('y'));
+        void z.then(() => order.push('z'));
+        await afterTicks(2, undefined);
+        resolveShared('s');
+        await afterTicks(5, undefined);
+        return order;
+      };
+      expect(await run(race)).toEqual(await run((xs) => Promise.race(xs)));
+      expect(await run(race)).toEqual(['y', 'z']);
+    });
+
     it('9. raises no unhandled rejection for losers, and exactly one for an unhandled rejected result', () => {
       // Unhandled rejections fail a vitest run, so count them in a child.
       const script = `
