@@ -1,0 +1,604 @@
+// GC-driven regression tests for memoize and memoizeAsync (issue 4 §2, §3).
+// Every collectability check has a positive control: the same scenario on a
+// leaky implementation people use (or the naive pattern) must fail with
+// LeakError; and a counter-test: what must stay cached stays alive.
+import { setMaxListeners } from 'node:events';
+import { LRUCache } from 'lru-cache';
+import { LRUCacheWithDelete } from 'mnemonist';
+import pMemoize, { pMemoizeClear } from 'p-memoize';
+import QuickLRU from 'quick-lru';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type MemoizeAsyncContext, memoize, memoizeAsync } from '../src/memoize.js';
+import {
+  expectCollectable,
+  expectFlatHeap,
+  expectRetained,
+  gcUntil,
+  LeakError,
+  listenerCount,
+  type Tracker,
+  track,
+} from '../src/testing/index.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+interface Payload {
+  id: unknown;
+  data: number[];
+}
+
+function payload(id: unknown): Payload {
+  return { id, data: new Array<number>(256).fill(1) };
+}
+
+/** A function to memoize that tracks each result it creates. */
+function producer(tracker: Tracker): (id: unknown) => Payload {
+  return (id) => {
+    const value = payload(id);
+    tracker.add(value, `value ${String(id)}`);
+    return value;
+  };
+}
+
+type Memo = ((id: unknown) => unknown) & { delete?: (id: unknown) => unknown; clear?: () => void };
+
+/** The naive memoizer (lodash's default, memoize, fast-memoize): an unbounded Map. */
+function mapMemoize(fn: (id: unknown) => unknown): Memo {
+  const cache = new Map<unknown, unknown>();
+  const memo = (id: unknown): unknown => {
+    if (cache.has(id)) return cache.get(id);
+    const value = fn(id);
+    cache.set(id, value);
+    return value;
+  };
+  return memo;
+}
+
+/** A memoizer over mnemonist's LRUCacheWithDelete: its delete and clear keep the values. */
+function mnemonistMemoize(fn: (id: unknown) => unknown, max: number): Memo {
+  const cache = new LRUCacheWithDelete<unknown, unknown>(max);
+  const memo: Memo = (id: unknown): unknown => {
+    if (cache.has(id)) return cache.get(id);
+    const value = fn(id);
+    cache.set(id, value);
+    return value;
+  };
+  memo.delete = (id) => cache.delete(id);
+  memo.clear = () => cache.clear();
+  return memo;
+}
+
+function fill(memo: Memo, from: number, to: number): void {
+  for (let i = from; i < to; i++) memo(i);
+}
+
+describe('memoize', () => {
+  describe('leaks', () => {
+    it('collects evicted results; the most recent max stay cached (control: an unbounded Map)', async () => {
+      for (const weak of [false, true]) {
+        const evicted = track();
+        const live = track();
+        let calls = 0;
+        const m = memoize(
+          (id: number) => {
+            calls++;
+            const value = payload(id);
+            (id < 190 ? evicted : live).add(value, `value ${id}`);
+            return value;
+          },
+          { max: 10, weak },
+        );
+        fill(m as Memo, 0, 200);
+        await expectCollectable(evicted);
+        await expectRetained(live);
+        fill(m as Memo, 190, 200);
+        expect(calls).toBe(200);
+      }
+
+      const control = track();
+      const naive = mapMemoize(producer(control));
+      fill(naive, 0, 200);
+      await expect(expectCollectable(control, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+      naive(0); // alive until here
+    });
+
+    it('collects deleted and cleared results (control: mnemonist keeps them)', async () => {
+      for (const options of [{}, { weak: true }, { key: (id: unknown) => id }]) {
+        const deleted = track();
+        const m = memoize(producer(deleted), options);
+        fill(m as Memo, 0, 100);
+        for (let i = 0; i < 50; i++) m.delete(i);
+        m.clear();
+        await expectCollectable(deleted);
+        expect(m.stats.size).toBe(0);
+      }
+
+      for (const drop of ['delete', 'clear'] as const) {
+        const control = track();
+        const memo = mnemonistMemoize(producer(control), 100);
+        fill(memo, 0, 100);
+        if (drop === 'delete') for (let i = 0; i < 100; i++) memo.delete!(i);
+        else memo.clear!();
+        await expect(expectCollectable(control, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+      }
+    });
+
+    it('collects expired results, by its timer, untouched (control: lru-cache ttl without autopurge keeps them)', async () => {
+      vi.useFakeTimers();
+      for (const weak of [false, true]) {
+        const expired = track();
+        const live = track();
+        const m = memoize(
+          (id: number) => {
+            const value = payload(id);
+            (id < 100 ? expired : live).add(value, `value ${id}`);
+            return value;
+          },
+          { ttl: 1000, weak },
+        );
+        fill(m as Memo, 0, 100);
+        vi.advanceTimersByTime(500);
+        fill(m as Memo, 100, 110);
+        vi.advanceTimersByTime(500); // the first 100 are due; nothing reads the cache
+        await expectCollectable(expired);
+        await expectRetained(live);
+        expect(m.stats.size).toBe(10);
+      }
+
+      const control = track();
+      const cache = new LRUCache<number, object>({ max: 1000, ttl: 1000 });
+      const memo = (id: number): object => {
+        const hit = cache.get(id);
+        if (hit !== undefined) return hit;
+        const value = payload(id);
+        control.add(value);
+        cache.set(id, value);
+        return value;
+      };
+      for (let i = 0; i < 100; i++) memo(i);
+      vi.advanceTimersByTime(5000);
+      await expect(expectCollectable(control, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+    });
+
+    it('collects a result overwritten by a re-entrant call (control: quick-lru keeps it in its old generation)', async () => {
+      for (const weak of [false, true]) {
+        const replaced = track();
+        const key = {};
+        let depth = 0;
+        const m: (k: object) => Payload = memoize(
+          (k: object) => {
+            const level = ++depth;
+            if (level === 1) m(k); // stores the inner result first
+            const value = payload(level);
+            if (level === 2) replaced.add(value, 'inner result');
+            return value;
+          },
+          { weak },
+        );
+        m(key);
+        await expectCollectable(replaced);
+        expect(m(key).id).toBe(1); // the outer result is the one cached
+      }
+
+      const control = track();
+      const cache = new QuickLRU<unknown, Payload>({ maxSize: 2 });
+      let depth = 0;
+      const quick = (k: unknown): Payload => {
+        if (cache.has(k)) return cache.get(k)!;
+        const level = ++depth;
+        if (k !== 'x' && level === 2) quick(k);
+        const value = payload(level);
+        if (level === 3) control.add(value, 'inner result');
+        cache.set(k, value);
+        return value;
+      };
+      quick('x');
+      quick('k');
+      await expect(expectCollectable(control, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+    });
+  });
+
+  describe('leaks (weak: true)', () => {
+    /** Caches `count` entries whose results reference their key objects; tracks both. */
+    function fillWeak(
+      m: (key: object, n: number) => unknown,
+      count: number,
+      keys: Tracker,
+      values: Tracker,
+      keep?: object[],
+    ): void {
+      for (let i = 0; i < count; i++) {
+        const key = { i };
+        keys.add(key, `key ${i}`);
+        const value = m(key, i) as object;
+        values.add(value, `value ${i}`);
+        keep?.push(key);
+      }
+    }
+
+    it('2.3 collects an entry with its key object, even when the result references the key (control: LRU + WeakMap)', async () => {
+      const keys = track();
+      const values = track();
+      const m = memoize((key: object, n: number) => ({ key, n, data: new Array<number>(256).fill(n) }), {
+        weak: true,
+        max: Infinity,
+      });
+      fillWeak(m, 200, keys, values);
+      await expectCollectable(keys);
+      await expectCollectable(values);
+      // The entries' tokens leave the count too, through the finalizer.
+      expect(await gcUntil(() => m.stats.size === 0)).toBe(true);
+
+      // Every shape of path: the object alone, after a primitive, and before
+      // a second object that stays alive (the result still references the
+      // dropped one).
+      const liveKey = {};
+      const shapes = [
+        memoize((key: object) => ({ key }), { weak: true }),
+        memoize((n: number, key: object) => ({ key, n }), { weak: true }),
+        memoize((key: object, other: object, n: number) => ({ key, other, n }), { weak: true }),
+      ] as const;
+      const calls: Array<(key: object, n: number) => unknown> = [
+        (key) => shapes[0](key),
+        (key, n) => shapes[1](n % 3, key),
+        (key, n) => shapes[2](key, liveKey, n % 3),
+      ];
+      for (const call of calls) {
+        const shapeKeys = track();
+        const shapeValues = track();
+        fillWeak(call, 100, shapeKeys, shapeValues);
+        await expectCollectable(shapeKeys);
+        await expectCollectable(shapeValues);
+      }
+      for (const shape of shapes) expect(await gcUntil(() => shape.stats.size === 0)).toBe(true);
+
+      // The ephemeron pitfall: a strong LRU holding results next to the
+      // WeakMap keeps every key alive through its own result.
+      const controlKeys = track();
+      const controlValues = track();
+      const lru = new LRUCache<object, object>({ max: 1000 });
+      const index = new WeakMap<object, object>();
+      const leaky = (key: object, n: number): unknown => {
+        const hit = index.get(key);
+        if (hit !== undefined) return hit;
+        const value = { key, n };
+        index.set(key, value);
+        lru.set(key, value);
+        return value;
+      };
+      fillWeak(leaky, 200, controlKeys, controlValues);
+      await expect(expectCollectable(controlKeys, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+    });
+
+    it('2.3 keeps live keys cached while dropped ones go (counter-test)', async () => {
+      const keys = track();
+      const values = track();
+      const liveKeys = track();
+      const liveValues = track();
+      let calls = 0;
+      const m = memoize(
+        (key: object, n: number) => {
+          calls++;
+          return { key, n };
+        },
+        { weak: true },
+      );
+      const kept: object[] = [];
+      fillWeak(m, 100, keys, values);
+      fillWeak(m, 20, liveKeys, liveValues, kept);
+      await expectCollectable(values);
+      await expectRetained(liveValues);
+      expect(await gcUntil(() => m.stats.size === 20)).toBe(true);
+      kept.forEach((key, i) => m(key, i));
+      expect(calls).toBe(120);
+      expect(m.stats.hits).toBe(20);
+    });
+
+    it('2.3 releases the side table of entries whose keys died: flat heap (control: a Map of WeakMaps, as Deno memoize)', async () => {
+      // Primitive arguments before the object build Map levels of the trie;
+      // they must go with the entry. 10,000 distinct prefixes; our residue
+      // was ~0 B/iteration, the unpruned Map ~150 B/iteration. 32 B leaves
+      // room for noise and none for a per-prefix record.
+      const m = memoize((prefix: string, key: object) => ({ prefix, key }), { weak: true, max: Infinity });
+      await expectFlatHeap((i) => m(`prefix ${i}`, {}), { iterations: 10_000, maxBytesPerIteration: 32 });
+      expect(await gcUntil(() => m.stats.size === 0)).toBe(true);
+
+      const side = new Map<string, WeakMap<object, unknown>>();
+      const deno = (prefix: string, key: object): unknown => {
+        let level = side.get(prefix);
+        if (level === undefined) side.set(prefix, (level = new WeakMap()));
+        const value = { prefix, key };
+        level.set(key, value);
+        return value;
+      };
+      await expect(
+        expectFlatHeap((i) => deno(`prefix ${i}`, {}), { iterations: 10_000, maxBytesPerIteration: 32 }),
+      ).rejects.toBeInstanceOf(LeakError);
+    });
+
+    it('2.3 lets a dropped cache go with its results while the key objects live (control: a module-level WeakMap)', async () => {
+      const keys: object[] = Array.from({ length: 50 }, (_, i) => ({ i }));
+      const values = track();
+      const caches = track();
+      (function build() {
+        const m = memoize((key: object, extra: string) => ({ key, extra }), { weak: true });
+        for (const key of keys) values.add(m(key, 'x') as object);
+        caches.add(m, 'memoized');
+      })();
+      await expectCollectable(caches);
+      await expectCollectable(values);
+
+      // A memoizer sharing one WeakMap across its lifetime keeps the results
+      // as long as the keys live.
+      const shared = new WeakMap<object, object>();
+      const controlValues = track();
+      (function build() {
+        for (const key of keys) {
+          const value = { key };
+          shared.set(key, value);
+          controlValues.add(value);
+        }
+      })();
+      await expect(expectCollectable(controlValues, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+      expect(keys).toHaveLength(50);
+    });
+  });
+});
+
+describe('memoizeAsync', () => {
+  describe('leaks', () => {
+    function asyncProducer(tracker: Tracker, live?: Tracker, liveFrom = Infinity) {
+      return async (id: number, _ctx: MemoizeAsyncContext): Promise<Payload> => {
+        const value = payload(id);
+        (id >= liveFrom ? live! : tracker).add(value, `value ${id}`);
+        return value;
+      };
+    }
+
+    async function fillAsync(get: (id: number) => Promise<unknown>, from: number, to: number): Promise<void> {
+      for (let i = from; i < to; i++) await get(i);
+    }
+
+    it('collects evicted values; the most recent max stay cached (control: p-memoize, unbounded)', async () => {
+      const evicted = track();
+      const live = track();
+      const get = memoizeAsync(asyncProducer(evicted, live, 190), { max: 10 });
+      await fillAsync(get, 0, 200);
+      await expectCollectable(evicted);
+      await expectRetained(live);
+      expect(get.stats.size).toBe(10);
+
+      const control = track();
+      const theirs = pMemoize(async (id: number) => {
+        const value = payload(id);
+        control.add(value);
+        return value;
+      });
+      await fillAsync(theirs, 0, 200);
+      await expect(expectCollectable(control, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+    });
+
+    it('collects deleted and cleared values (control: p-memoize over mnemonist)', async () => {
+      const dropped = track();
+      const get = memoizeAsync(asyncProducer(dropped));
+      await fillAsync(get, 0, 100);
+      for (let i = 0; i < 50; i++) get.delete(i);
+      get.clear();
+      await expectCollectable(dropped);
+
+      const control = track();
+      const cache = new LRUCacheWithDelete<number, Payload>(1000);
+      const theirs = pMemoize(
+        async (id: number) => {
+          const value = payload(id);
+          control.add(value);
+          return value;
+        },
+        { cache },
+      );
+      await fillAsync(theirs, 0, 100);
+      for (let i = 0; i < 50; i++) cache.delete(i);
+      cache.clear();
+      await expect(expectCollectable(control, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+    });
+
+    it('collects expired values untouched (control: p-memoize over lru-cache ttl without autopurge)', async () => {
+      vi.useFakeTimers();
+      const expired = track();
+      const get = memoizeAsync(asyncProducer(expired), { ttl: 1000 });
+      await fillAsync(get, 0, 100);
+      vi.advanceTimersByTime(1000);
+      await expectCollectable(expired);
+
+      const control = track();
+      const theirs = pMemoize(
+        async (id: number) => {
+          const value = payload(id);
+          control.add(value);
+          return value;
+        },
+        { cache: new LRUCache<number, Payload>({ max: 1000, ttl: 1000 }) },
+      );
+      await fillAsync(theirs, 0, 100);
+      vi.advanceTimersByTime(5000);
+      await expect(expectCollectable(control, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+    });
+
+    it('3.7 collects the late value of a call deleted or cleared in flight (control: p-memoize caches it)', async () => {
+      for (const drop of ['delete', 'clear'] as const) {
+        const late = track();
+        const finishers: Array<(value: Payload) => void> = [];
+        const get = memoizeAsync(
+          (_id: number, _ctx: MemoizeAsyncContext) =>
+            new Promise<Payload>((resolve) => {
+              finishers.push(resolve);
+            }),
+        );
+        await lateAfterDrop((id) => get(id), () => (drop === 'delete' ? get.delete(1) : get.clear()), finishers, late);
+        await expectCollectable(late);
+        expect(get.has(1)).toBe(true); // the fresh value is what stays cached
+      }
+
+      const control = track();
+      const finishers: Array<(value: Payload) => void> = [];
+      const theirs = pMemoize(
+        (_id: number) =>
+          new Promise<Payload>((resolve) => {
+            finishers.push(resolve);
+          }),
+      );
+      await lateAfterDrop(theirs, () => pMemoizeClear(theirs), finishers, control);
+      await expect(expectCollectable(control, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+    });
+
+    it('3.6 leaves zero listeners after 1,000 calls on one long-lived signal (control: lru-cache fetch leaves 1,000)', async () => {
+      const signal = new AbortController().signal;
+      setMaxListeners(0, signal);
+      const get = memoizeAsync(async (id: number, _ctx: MemoizeAsyncContext) => payload(id), { max: 100 });
+      for (let batch = 0; batch < 100; batch++) {
+        // Ten concurrent callers per batch: hits, misses and shared calls.
+        const calls = Array.from({ length: 10 }, (_, i) => get((batch * 7 + (i >> 1)) % 150, { signal }));
+        expect(listenerCount(signal, 'abort')).toBeLessThanOrEqual(10);
+        await Promise.all(calls);
+      }
+      expect(listenerCount(signal, 'abort')).toBe(0);
+
+      const theirSignal = new AbortController().signal;
+      setMaxListeners(0, theirSignal);
+      const cache = new LRUCache<number, Payload>({ max: 100, fetchMethod: async (id) => payload(id) });
+      for (let i = 0; i < 1000; i++) await cache.fetch(i, { signal: theirSignal });
+      expect(listenerCount(theirSignal, 'abort')).toBe(1000);
+    });
+
+    it('3.6 lets every per-call context go after settling on a long-lived signal (control: lru-cache fetch options)', async () => {
+      const signal = new AbortController().signal;
+      setMaxListeners(0, signal);
+      const contexts = track();
+      const get = memoizeAsync(
+        async (id: number, ctx: MemoizeAsyncContext) => {
+          contexts.add(ctx, `context ${id}`);
+          return id;
+        },
+        { max: 1000 },
+      );
+      for (let i = 0; i < 200; i++) await get(i, { signal });
+      await expectCollectable(contexts);
+      expect(signal.aborted).toBe(false); // the long-lived signal itself lives on
+
+      const control = track();
+      const cache = new LRUCache<number, number>({
+        max: 1000,
+        fetchMethod: async (id, _stale, options) => {
+          control.add(options, `fetch options ${id}`);
+          return id;
+        },
+      });
+      for (let i = 0; i < 200; i++) await cache.fetch(i, { signal });
+      await expect(expectCollectable(control, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+    });
+
+    it('3.4 lets an aborted caller go while the shared call stays pending (control: a per-caller then on the call)', async () => {
+      let finish!: (value: string) => void;
+      const get = memoizeAsync(
+        (_id: string, _ctx: MemoizeAsyncContext) =>
+          new Promise<string>((resolve) => {
+            finish = resolve;
+          }),
+      );
+      const staying = get('k'); // keeps the call alive
+      const callers = track();
+      await joinAndAbort((signal) => get('k', { signal }), callers, 200);
+      await expectCollectable(callers);
+      expect(get.stats.pending).toBe(1);
+      finish('done');
+      expect(await staying).toBe('done');
+
+      // The naive per-caller abort (abort-controller-x's `abortable`): a
+      // reaction per caller on the shared promise keeps every caller's promise.
+      const shared = new Promise<string>(() => {});
+      const naive = (signal: AbortSignal): Promise<string> =>
+        new Promise<string>((resolve, reject) => {
+          shared.then(resolve, reject);
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      const control = track();
+      await joinAndAbort(naive, control, 200);
+      await expect(expectCollectable(control, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+    });
+
+    it('3.4 keeps waiting callers and the pending call alive (counter-test)', async () => {
+      const tracker = track();
+      const get = memoizeAsync(
+        (_id: string, { signal }: MemoizeAsyncContext) =>
+          new Promise<string>((resolve) => {
+            // Kept reachable only through the shared call's signal listener.
+            signal.addEventListener('abort', () => resolve('aborted'));
+          }),
+      );
+      const controllers: AbortController[] = [];
+      (function join() {
+        for (let i = 0; i < 5; i++) {
+          const controller = new AbortController();
+          controllers.push(controller);
+          const p = get('k', { signal: controller.signal });
+          p.catch(() => {});
+          tracker.add(p, `caller ${i}`);
+        }
+      })();
+      await expectRetained(tracker);
+      for (const c of controllers) c.abort();
+      await expectCollectable(tracker);
+    });
+  });
+});
+
+/** `count` callers join, each with a signal of its own, then all abort; tracks their promises. */
+async function joinAndAbort(
+  call: (signal: AbortSignal) => Promise<unknown>,
+  tracker: Tracker,
+  count: number,
+): Promise<void> {
+  const controllers = startCallers(call, tracker, count);
+  for (const controller of controllers) controller.abort(new Error('left'));
+  await Promise.resolve();
+}
+
+function startCallers(call: (signal: AbortSignal) => Promise<unknown>, tracker: Tracker, count: number): AbortController[] {
+  const controllers: AbortController[] = [];
+  for (let i = 0; i < count; i++) {
+    const controller = new AbortController();
+    const promise = call(controller.signal);
+    promise.catch(() => {});
+    tracker.add(promise, `caller ${i}`);
+    controllers.push(controller);
+  }
+  return controllers;
+}
+
+/**
+ * Starts a call, drops its entry while in flight, lets a second call finish
+ * first (where the implementation starts one), then finishes the first call
+ * with a tracked late value. Returns once every caller has its result, so no
+ * frame of ours holds the value.
+ */
+async function lateAfterDrop(
+  call: (id: number) => Promise<unknown>,
+  drop: () => unknown,
+  finishers: Array<(value: Payload) => void>,
+  tracker: Tracker,
+): Promise<void> {
+  const first = call(1);
+  drop();
+  const second = call(1);
+  await Promise.resolve();
+  if (finishers.length > 1) finishers[1]!(payload('fresh'));
+  (function finish() {
+    const value = payload('late');
+    tracker.add(value, 'late value');
+    finishers[0]!(value);
+  })();
+  finishers.length = 0;
+  await Promise.all([first, second]);
+}
