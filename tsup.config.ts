@@ -6,8 +6,10 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  // Both entries share src/internal; splitting keeps one copy of it per format.
-  splitting: true,
+  // No shared chunks: each entry is one self-contained file (the testing kit
+  // carries its own copy of the few validators it shares with the main entry),
+  // and a bundler tree-shakes within it.
+  splitting: false,
   treeshake: true,
   target: 'node20',
   platform: 'node',

@@ -173,6 +173,9 @@ export class Channel<T> implements AsyncIterableIterator<T, undefined>, AsyncDis
    * positive safe integer (0, negative, fractional, NaN or Infinity).
    */
   constructor(options: ChannelOptions) {
+    // Installed on first construction, not in a static block, so that the
+    // module has no top-level side effect and the class tree-shakes.
+    if (failImplementation === undefined) Channel.#install();
     if (options === undefined) throw invalidArgType('options', 'of type object', options);
     validateOptions(options, 'options');
     const { capacity, overflow = 'wait' } = options;
@@ -413,7 +416,7 @@ export class Channel<T> implements AsyncIterableIterator<T, undefined>, AsyncDis
     }
   }
 
-  static {
+  static #install(): void {
     failImplementation = (channel, reason) => channel.#fail(reason);
   }
 
@@ -488,11 +491,11 @@ export function failChannel<T>(channel: Channel<T>, reason: unknown): void {
   failImplementation(channel, reason);
 }
 
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+const DONE: IteratorReturnResult<undefined> = /* @__PURE__ */ Object.freeze({ value: undefined, done: true });
 
 // Shared by every send that needs no waiting: a settled promise holds no
 // reactions, so handing the same one to every caller retains nothing.
-const RESOLVED: Promise<void> = Promise.resolve();
+const RESOLVED: Promise<void> = /* @__PURE__ */ Promise.resolve();
 
 // A module-level executor instead of a closure per call (as in race.ts): the
 // executor runs synchronously, so the slots are read back and cleared at once.

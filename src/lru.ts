@@ -97,13 +97,13 @@ const MIN_CAPACITY = 8;
 /** Caches of at most this many slots link them with 16-bit indexes, as lru-cache does. */
 const MAX_UINT16_SLOT = 0xffff;
 /** setTimeout's largest delay; longer ones fire after 1 ms (nodejs timers docs). */
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
+const MAX_TIMER_DELAY = 2_147_483_647; // 2 ** 31 - 1
 /** Sizes above this need 64-bit size slots. */
-const MAX_UINT32 = 2 ** 32 - 1;
+const MAX_UINT32 = 4_294_967_295; // 2 ** 32 - 1
 
-const EMPTY_LINKS = new Int32Array(0);
-const EMPTY_SHORT_LINKS = new Uint16Array(0);
-const EMPTY_TIMES = new Float64Array(0);
+const EMPTY_LINKS = /* @__PURE__ */ new Int32Array(0);
+const EMPTY_SHORT_LINKS = /* @__PURE__ */ new Uint16Array(0);
+const EMPTY_TIMES = /* @__PURE__ */ new Float64Array(0);
 const NO_REPORTS: unknown[] = [];
 
 /**
@@ -122,7 +122,7 @@ interface ExpiryTimer {
 
 // Module-level, not per cache: a registry held only by a collected cache
 // would be collected with it and never run its callback.
-const timerRegistry = new FinalizationRegistry<ExpiryTimer>(cancelTimer);
+const timerRegistry = /* @__PURE__ */ new FinalizationRegistry<ExpiryTimer>(cancelTimer);
 
 function cancelTimer(timer: ExpiryTimer): void {
   if (timer.handle !== undefined) clearTimeout(timer.handle);

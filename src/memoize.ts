@@ -300,7 +300,7 @@ function attachMethods<T extends object>(target: T, core: MemoizeCore): T {
  * An `undefined` result is stored as this marker, so that `lru.get()`
  * returning `undefined` always means "not cached" and a hit costs one lookup.
  */
-const UNDEFINED: unique symbol = Symbol('undefined');
+const UNDEFINED: unique symbol = /* @__PURE__ */ Symbol('undefined');
 
 function store(value: unknown): unknown {
   return value === undefined ? UNDEFINED : value;
@@ -413,7 +413,7 @@ function pruneOnEvict(trie: KeyTrie, memo?: ArgsMemo): (value: unknown, key: unk
 }
 
 /** Never an argument: the empty front cache. */
-const NONE: unique symbol = Symbol('none');
+const NONE: unique symbol = /* @__PURE__ */ Symbol('none');
 
 /** `memoize(fn)` with the default key: every argument, by SameValueZero. */
 class ArgsMemo implements MemoizeCore {
@@ -910,7 +910,7 @@ export function memoizeAsync<A extends unknown[], R, This = unknown>(
 }
 
 /** The LRU key of a zero-arity function's single entry. */
-const NO_ARGS: unique symbol = Symbol('no arguments');
+const NO_ARGS: unique symbol = /* @__PURE__ */ Symbol('no arguments');
 
 class AsyncMemo implements MemoizeCore {
   hits = 0;
@@ -1042,7 +1042,7 @@ class AsyncMemo implements MemoizeCore {
   }
 }
 
-const MISSING: unique symbol = Symbol('missing');
+const MISSING: unique symbol = /* @__PURE__ */ Symbol('missing');
 
 function padded(args: ArrayLike<unknown>, arity: number): ArrayLike<unknown> {
   return args.length >= arity ? args : keyArgs(args, arity);

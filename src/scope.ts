@@ -27,6 +27,7 @@
 // https://pkg.go.dev/golang.org/x/sync/errgroup, Effection's scopes,
 // https://github.com/tc39/proposal-explicit-resource-management.
 
+import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from './internal/abort-hub.js';
 import { ClosedError, defaultAbortReason } from './errors.js';
 import { type Contender, type Subscriber, subscribe } from './internal/contender-registry.js';
 import {
@@ -122,8 +123,8 @@ interface Outcome {
   readonly errors: readonly unknown[];
 }
 
-const EMPTY_OUTCOME: Outcome = Object.freeze({ pending: 0, errors: Object.freeze([]) });
-const EMPTY_RESULT: CloseResult = Object.freeze({ pending: 0 });
+const EMPTY_OUTCOME: Outcome = /* @__PURE__ */ Object.freeze({ pending: 0, errors: /* @__PURE__ */ Object.freeze([]) });
+const EMPTY_RESULT: CloseResult = /* @__PURE__ */ Object.freeze({ pending: 0 });
 // Shared by every scope that closes with nothing to wait for or clean up:
 // both promises carry frozen, empty results, so sharing them is unobservable.
 let emptyOutcomePromise: Promise<Outcome> | undefined;
@@ -134,7 +135,7 @@ let emptyResultPromise: Promise<CloseResult> | undefined;
 // per call) keep the caller's scope out of long-lived callbacks.
 let taskSettled!: (scope: Scope, task: Task, failed: boolean, reason: unknown) => void;
 let deadlineReached!: (scope: Scope) => void;
-let ownerAborted!: (scope: Scope) => void;
+let ownerAborted!: (scope: Scope, reason: unknown) => void;
 
 /**
  * A lifetime: tasks started with {@link Scope.run}, cleanups registered with
@@ -200,7 +201,7 @@ export class Scope implements AsyncDisposable {
 
   // Owners: dropped when the close begins (signal) or ends (parent).
   #parent: Scope | null = null;
-  #ownerSignal: AbortSignal | null = null;
+  #owner: OwnerLink | null = null;
 
   // Live state, created on first use and emptied by the close.
   #state = OPEN;
@@ -217,12 +218,11 @@ export class Scope implements AsyncDisposable {
   #resolveClosing: Resolve | null = null;
   #closed: Promise<CloseResult> | null = null;
 
-  static {
+  static #install(): void {
     taskSettled = (scope, task, failed, reason) => scope.#taskSettled(task, failed, reason);
     deadlineReached = (scope) => scope.#deadlineReached();
-    ownerAborted = (scope) => {
-      const signal = scope.#ownerSignal;
-      if (signal !== null) void scope.#begin(signal.reason, deadlineAfter(scope.#timeout));
+    ownerAborted = (scope, reason) => {
+      if (scope.#owner !== null) void scope.#begin(reason, deadlineAfter(scope.#timeout));
     };
   }
 
@@ -238,6 +238,9 @@ export class Scope implements AsyncDisposable {
    * negative, or finite and above 2^31-1.
    */
   constructor(options?: ScopeOptions) {
+    // Installed on first construction, not in a static block, so that the
+    // module has no top-level side effect and the class tree-shakes.
+    if (taskSettled === undefined) Scope.#install();
     validateOptions(options, 'options');
     const parent = options?.parent;
     const signal = options?.signal;
@@ -261,10 +264,7 @@ export class Scope implements AsyncDisposable {
       this.#bornClosed(signal.reason);
       return;
     }
-    if (signal !== undefined) {
-      linkOwner(signal, this);
-      this.#ownerSignal = signal;
-    }
+    if (signal !== undefined) this.#owner = new OwnerLink(signal, this);
     if (parent !== undefined) {
       this.#parent = parent;
       (parent.#children ??= new Set()).add(this);
@@ -560,10 +560,10 @@ export class Scope implements AsyncDisposable {
   }
 
   #unlistenOwner(): void {
-    const signal = this.#ownerSignal;
-    if (signal === null) return;
-    this.#ownerSignal = null;
-    unlinkOwner(signal, this);
+    const owner = this.#owner;
+    if (owner === null) return;
+    this.#owner = null;
+    leaveAbortHub(owner.hub, owner);
   }
 
   #waitForTasks(): Promise<void> | null {
@@ -747,55 +747,24 @@ class Cleanup implements Disposable {
 }
 
 /**
- * The open scopes of one owner signal, behind a single abort listener. One
- * listener per signal rather than per scope: a long-lived signal owning a
- * thousand open scopes carries one listener (no MaxListenersExceededWarning,
- * no O(n) EventTarget bookkeeping), and none once they are all closed. The
- * record itself is attached to the signal through a WeakMap and dies with it;
- * while no scope is open it holds nothing.
+ * A scope's membership of its owner signal's abort hub (internal/abort-hub.ts):
+ * every open scope on one signal shares the hub's single native listener, so a
+ * long-lived signal owning a thousand open scopes carries one listener (no
+ * MaxListenersExceededWarning, no O(n) EventTarget bookkeeping), and none once
+ * they are all closed.
  */
-class OwnerLink {
-  readonly scopes = new Set<Scope>();
-  readonly listener: () => void;
-  attached = false;
+class OwnerLink implements AbortSubscriber {
+  readonly hub: AbortHub;
+  readonly #scope: Scope;
 
-  constructor() {
-    this.listener = ownerAbortListener(this);
+  constructor(signal: AbortSignal, scope: Scope) {
+    this.#scope = scope;
+    this.hub = joinAbortHub(signal, this);
   }
-}
 
-const ownerLinks = new WeakMap<AbortSignal, OwnerLink>();
-
-function linkOwner(signal: AbortSignal, scope: Scope): void {
-  let link = ownerLinks.get(signal);
-  if (link === undefined) {
-    link = new OwnerLink();
-    ownerLinks.set(signal, link);
+  abort(reason: unknown): void {
+    ownerAborted(this.#scope, reason);
   }
-  link.scopes.add(scope);
-  if (!link.attached) {
-    signal.addEventListener('abort', link.listener, { once: true });
-    link.attached = true;
-  }
-}
-
-function unlinkOwner(signal: AbortSignal, scope: Scope): void {
-  const link = ownerLinks.get(signal);
-  if (link === undefined) return;
-  link.scopes.delete(scope);
-  if (link.scopes.size === 0 && link.attached) {
-    signal.removeEventListener('abort', link.listener);
-    link.attached = false;
-  }
-}
-
-// A module-level helper: the listener closes over the link only.
-function ownerAbortListener(link: OwnerLink): () => void {
-  return () => {
-    link.attached = false; // `once`: the signal already dropped it
-    // A snapshot: each close unlinks its scope from the set.
-    for (const scope of [...link.scopes]) ownerAborted(scope);
-  };
 }
 
 function publish(outcome: Outcome): CloseResult {

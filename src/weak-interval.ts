@@ -179,7 +179,7 @@ function start<T extends object>(
 // timer list keeps the handle and the callback. The held value is the handle,
 // which never references the target, so the registry does not keep the target
 // alive; the handle is also the unregister token (held weakly).
-const collected = new FinalizationRegistry<Handle>(releaseHandle);
+const collected = /* @__PURE__ */ new FinalizationRegistry<Handle>(releaseHandle);
 
 function releaseHandle(handle: Handle): void {
   handle.release();

@@ -29,6 +29,8 @@
 // Refs: https://github.com/nodejs/node/issues/17469,
 // https://github.com/trpc/trpc/issues/6156, tc39/ecma262 PerformPromiseRace.
 
+import { ReturnsItsArgument } from './stamp.js';
+
 /** Something waiting on contenders: a race, or one slot of an `any`. */
 export interface Subscriber {
   /** True once the race it belongs to has settled: late markers must not join. */
@@ -82,12 +84,6 @@ export class Contender {
 // promise like a WeakMap entry would, and costs ~12 ns. The WeakMap stays as
 // the fallback for a promise that refuses the field (should an engine ever
 // apply non-extensibility to private fields).
-class ReturnsItsArgument {
-  constructor(target: object) {
-    return target;
-  }
-}
-
 class Stamp extends ReturnsItsArgument {
   #record: Contender;
 
@@ -109,7 +105,7 @@ class Stamp extends ReturnsItsArgument {
   }
 }
 
-const fallback = new WeakMap<object, Contender>();
+const fallback = /* @__PURE__ */ new WeakMap<object, Contender>();
 
 // V8 holds the hidden classes that class fields transition through only
 // weakly. When a full GC finds no record and no stamped promise alive (an idle
@@ -182,7 +178,7 @@ function deliver(subscriber: Subscriber, status: number, outcome: unknown): void
 // closure per job.
 const markerQueue: Array<Contender | Subscriber | null> = [];
 let markerHead = 0;
-const RESOLVED = Promise.resolve();
+const RESOLVED = /* @__PURE__ */ Promise.resolve();
 
 function enqueueMarker(record: Contender, subscriber: Subscriber): void {
   markerQueue.push(record, subscriber);

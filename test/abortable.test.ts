@@ -1,0 +1,254 @@
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { abortable } from '../src/abortable.js';
+import { listenerCount } from '../src/testing/index.js';
+
+// Issue #3, section 1, `abortable(promise, signal?)`. Contract rows:
+// 1. settles like `promise`
+// 2. rejects with `signal.reason` when the signal aborts first
+// 3. removes its abort listener when it settles, either way
+// 4. an already-aborted signal rejects at once and attaches no listener
+// 5. a bad `signal` makes the returned promise reject with ERR_INVALID_ARG_TYPE
+// 6. many calls on one long-lived promise do not pile up reactions on it
+// 7. many calls on one long-lived signal do not pile up listeners on it
+// 8. a rejection of `promise` after the abort is handled (never unhandled because of us)
+
+const forever = new Promise<never>(() => {});
+
+/** A native promise whose `then` calls are counted (an own property; the constructor stays Promise). */
+function countingPromise<T>(executor: (resolve: (value: T) => void, reject: (reason: unknown) => void) => void) {
+  const promise = new Promise<T>(executor);
+  const counter = { thens: 0 };
+  const then = promise.then.bind(promise);
+  Object.defineProperty(promise, 'then', {
+    value: (...args: Parameters<typeof then>) => {
+      counter.thens++;
+      return then(...args);
+    },
+  });
+  return { promise, counter };
+}
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('abortable', () => {
+  describe('validation', () => {
+    it.each([null, {}, 'signal', 1, new EventTarget()])('5. rejects with ERR_INVALID_ARG_TYPE for signal %s', async (bad) => {
+      const result = abortable(Promise.resolve(1), bad as never);
+      expect(result).toBeInstanceOf(Promise);
+      await expect(result).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+      await expect(result).rejects.toThrow('"signal"');
+    });
+
+    it('5. does not throw synchronously for a bad signal', () => {
+      let result: Promise<unknown> | undefined;
+      expect(() => {
+        result = abortable(1, 'nope' as never);
+      }).not.toThrow();
+      return expect(result).rejects.toBeInstanceOf(TypeError);
+    });
+
+    it('5. subscribes to nothing when the signal is bad', async () => {
+      const { promise, counter } = countingPromise<number>(() => {});
+      await abortable(promise, {} as never).catch(() => {});
+      expect(counter.thens).toBe(0);
+    });
+
+    it('rejects (does not throw) when reading the promise throws', async () => {
+      const promise = Promise.resolve(1);
+      const boom = new Error('constructor getter');
+      Object.defineProperty(promise, 'constructor', {
+        get() {
+          throw boom;
+        },
+      });
+      const controller = new AbortController();
+      await expect(abortable(promise, controller.signal)).rejects.toBe(boom);
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+    });
+  });
+
+  describe('semantics', () => {
+    it('1. fulfils with the value of the promise', async () => {
+      const controller = new AbortController();
+      await expect(abortable(Promise.resolve(42), controller.signal)).resolves.toBe(42);
+    });
+
+    it('1. rejects with the reason of the promise', async () => {
+      const controller = new AbortController();
+      const error = new Error('failed');
+      await expect(abortable(Promise.reject(error), controller.signal)).rejects.toBe(error);
+    });
+
+    it('1. accepts plain values and thenables', async () => {
+      const controller = new AbortController();
+      await expect(abortable('value', controller.signal)).resolves.toBe('value');
+      const thenable = { then: (resolve: (value: string) => void) => resolve('thenable') } as PromiseLike<string>;
+      await expect(abortable(thenable, controller.signal)).resolves.toBe('thenable');
+    });
+
+    it('1. returns Promise.resolve(promise) without a signal', async () => {
+      const promise = Promise.resolve(7);
+      expect(abortable(promise)).toBe(promise);
+      expect(abortable(promise, undefined)).toBe(promise);
+      await expect(abortable(8)).resolves.toBe(8);
+    });
+
+    it('1. settles one microtask turn after the promise, like Promise.race', async () => {
+      const controller = new AbortController();
+      const source = deferred<string>();
+      const order: string[] = [];
+      void abortable(source.promise, controller.signal).then((v) => order.push(`abortable ${v}`));
+      void Promise.race([source.promise]).then((v) => order.push(`race ${v}`));
+      source.resolve('x');
+      await nextMacrotask();
+      expect(order).toEqual(['abortable x', 'race x']);
+    });
+
+    it('2. rejects with signal.reason when the signal aborts first', async () => {
+      const controller = new AbortController();
+      const result = abortable(forever, controller.signal);
+      const reason = new Error('stop');
+      controller.abort(reason);
+      await expect(result).rejects.toBe(reason);
+    });
+
+    it('2. rejects with a non-error reason as is', async () => {
+      const controller = new AbortController();
+      const result = abortable(forever, controller.signal);
+      controller.abort(17);
+      await expect(result).rejects.toBe(17);
+    });
+
+    it('2. keeps the first outcome: a later abort changes nothing', async () => {
+      const controller = new AbortController();
+      const source = deferred<string>();
+      const result = abortable(source.promise, controller.signal);
+      source.resolve('first');
+      await expect(result).resolves.toBe('first');
+      controller.abort('late');
+      await expect(result).resolves.toBe('first');
+    });
+
+    it('2. abort wins over a settlement whose reaction has not run yet', async () => {
+      const controller = new AbortController();
+      const source = deferred<string>();
+      const result = abortable(source.promise, controller.signal);
+      source.resolve('too late');
+      controller.abort('abort');
+      await expect(result).rejects.toBe('abort');
+    });
+
+    it('4. rejects at once with the reason of an already-aborted signal, attaching nothing', async () => {
+      const reason = new Error('already');
+      const signal = AbortSignal.abort(reason);
+      const result = abortable(forever, signal);
+      expect(listenerCount(signal, 'abort')).toBe(0);
+      await expect(result).rejects.toBe(reason);
+    });
+
+    it('8. handles a rejection of the promise after the abort', async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown): void => {
+        unhandled.push(reason);
+      };
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const controller = new AbortController();
+        const source = deferred<never>();
+        const result = abortable(source.promise, controller.signal);
+        controller.abort('abort');
+        await expect(result).rejects.toBe('abort');
+        source.reject(new Error('late failure'));
+        // An already-aborted signal: the promise is still marked handled.
+        const late = deferred<never>();
+        await expect(abortable(late.promise, AbortSignal.abort('already'))).rejects.toBe('already');
+        late.reject(new Error('late failure 2'));
+        await nextMacrotask();
+        await nextMacrotask();
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+      expect(unhandled).toEqual([]);
+    });
+
+    it('8. leaves the rejection observable on the promise itself', async () => {
+      const controller = new AbortController();
+      const source = deferred<never>();
+      void abortable(source.promise, controller.signal).catch(() => {});
+      controller.abort();
+      const error = new Error('still mine');
+      source.reject(error);
+      await expect(source.promise).rejects.toBe(error);
+    });
+  });
+
+  describe('cleanup', () => {
+    it('3. removes its abort listener when the promise fulfils', async () => {
+      const controller = new AbortController();
+      const result = abortable(Promise.resolve(1), controller.signal);
+      expect(listenerCount(controller.signal, 'abort')).toBe(1);
+      await result;
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+    });
+
+    it('3. removes its abort listener when the promise rejects', async () => {
+      const controller = new AbortController();
+      await abortable(Promise.reject(new Error('x')), controller.signal).catch(() => {});
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+    });
+
+    it('3. removes its abort listener when the signal aborts', async () => {
+      const controller = new AbortController();
+      const result = abortable(forever, controller.signal);
+      controller.abort();
+      await result.catch(() => {});
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+    });
+
+    it('6. adds one reaction to a long-lived promise for any number of calls', async () => {
+      const { promise, counter } = countingPromise<never>(() => {});
+      const controllers = Array.from({ length: 1000 }, () => new AbortController());
+      const results = controllers.map((c) => abortable(promise, c.signal));
+      await nextMacrotask();
+      expect(counter.thens).toBe(1);
+      for (const c of controllers) c.abort();
+      await Promise.allSettled(results);
+      // later calls reuse the same reaction too
+      const again = new AbortController();
+      const late = abortable(promise, again.signal);
+      again.abort();
+      await late.catch(() => {});
+      expect(counter.thens).toBe(1);
+    });
+
+    it('7. keeps one listener on a long-lived signal for any number of pending calls, none after', async () => {
+      const controller = new AbortController();
+      const sources = Array.from({ length: 1000 }, () => deferred<number>());
+      const results = sources.map((s) => abortable(s.promise, controller.signal));
+      expect(listenerCount(controller.signal, 'abort')).toBe(1);
+      sources.forEach((s, i) => s.resolve(i));
+      const values = await Promise.all(results);
+      expect(values[999]).toBe(999);
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+      expect(controller.signal.aborted).toBe(false);
+    });
+
+    it('7. rejects every pending call once when the shared signal aborts', async () => {
+      const controller = new AbortController();
+      const results = Array.from({ length: 100 }, () => abortable(forever, controller.signal));
+      controller.abort('all');
+      const outcomes = await Promise.allSettled(results);
+      expect(outcomes.every((o) => o.status === 'rejected' && o.reason === 'all')).toBe(true);
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+    });
+  });
+});
