@@ -17,7 +17,7 @@
 // stores the resolving functions of pending `next()` calls and never a value:
 // each result goes straight from the source's promise to the consumer's. The
 // wrapper subscribes to the signal on the first `next()`, through the signal's
-// shared abort hub (on-abort.ts: one native listener per signal for all of
+// shared abort hub (internal/abort-hub.ts: one native listener per signal for all of
 // leakproof, O(1) to join and leave), and `#close()` unsubscribes. Everything
 // the source or the signal can reach of us (the hub subscription and the
 // reactions on an in-flight pull) goes through one `Link`, whose `owner`
@@ -269,7 +269,7 @@ class Link implements AbortSubscriber {
     this.owner = owner;
   }
 
-  /** Called by the signal's shared abort hub (on-abort.ts): no closure needed. */
+  /** Called by the signal's shared abort hub (internal/abort-hub.ts): no closure needed. */
   abort(reason: unknown): void {
     const owner = this.owner;
     if (owner !== null) abortFromSignal(owner, reason);

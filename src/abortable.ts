@@ -14,7 +14,7 @@
 //
 // Invariant: once the returned promise settles, neither `promise` nor
 // `signal` reaches it. The signal is watched through the shared abort hub (one
-// native listener per signal; see on-abort.ts) and left on settle; the promise
+// native listener per signal; see internal/abort-hub.ts) and left on settle; the promise
 // through the contender registry `race` uses (one reaction per promise in its
 // lifetime, shared by every call; see internal/contender-registry.ts) and
 // unsubscribed on settle. Both are dropped before the result settles.

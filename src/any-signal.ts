@@ -12,7 +12,7 @@
 //
 // Invariant: an input reaches its composites only through a WeakRef. Each
 // composite has one `CompositeLink` (the WeakRef plus the hubs it joined),
-// subscribed to every input's shared abort hub (on-abort.ts: one native
+// subscribed to every input's shared abort hub (internal/abort-hub.ts: one native
 // listener per input, O(1) join and leave). The composite holds its own
 // AbortController strongly (its state is a private field on the composite
 // itself), so the controller lives exactly as long as the composite. The link

@@ -45,7 +45,7 @@ describe('leakproof/testing', () => {
 
     it('works under node:test as well as vitest', () => {
       const fixture = new URL('./fixtures/node-test-kit.fixture.ts', import.meta.url).pathname;
-      const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--test', fixture], {
+      const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--test', '--test-reporter=tap', fixture], {
         encoding: 'utf8',
       });
       expect(out).toMatch(/# pass 1/);
