@@ -29,6 +29,7 @@
 // https://github.com/tc39/ecma262/pull/2600 (a sync iterator that yields a
 // rejected promise is closed); repeaterjs/repeater (the 1024 pending-call cap).
 
+import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
 import { OverflowError } from './errors.js';
 import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from './internal/abort-hub.js';
 import {
@@ -238,15 +239,6 @@ const OPEN = 1;
 /** Ended (done, source error, abort, `return()`, `throw()`): source and signal dropped. Terminal. */
 const CLOSED = 2;
 
-// A module-level executor instead of a closure per call (as in race.ts): the
-// executor runs synchronously, so the slots are read back and cleared at once.
-// Cleared, because a slot left set would keep the last promise and its value.
-let capturedResolve: Resolve | undefined;
-let capturedReject: Reject | undefined;
-function captureResolvers(resolve: Resolve, reject: Reject): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
 
 /**
  * The only object the outside world (the signal's abort hub, reactions on a
@@ -386,10 +378,10 @@ export class IteratorWrapper<T> implements AbortableIterator<T> {
       this.#state = OPEN;
       return this.#pullDirect() as Promise<IteratorResult<T>>;
     }
-    const promise = new Promise<IteratorResult<T>>(captureResolvers as never);
-    const resolve = capturedResolve!;
-    const reject = capturedReject!;
-    capturedResolve = capturedReject = undefined;
+    const promise = newPromise<IteratorResult<T>>();
+    const resolve = lastResolve();
+    const reject = lastReject();
+    clearResolvers();
     this.#request(resolve, reject);
     return promise;
   }

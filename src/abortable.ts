@@ -22,6 +22,7 @@
 // Refs: https://github.com/nodejs/node/issues/17469,
 // https://github.com/deeplay-io/abort-controller-x (the per-call shape).
 
+import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
 import { type Contender, type Subscriber, subscribe } from './internal/contender-registry.js';
 import { validateOptionalAbortSignal } from './internal/validate.js';
 import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from './internal/abort-hub.js';
@@ -79,9 +80,9 @@ export function abortable(promise: unknown, signal?: AbortSignal): Promise<unkno
       markHandled(native, native === promise);
       return Promise.reject(signal.reason);
     }
-    const result = new Promise<unknown>(captureResolvers);
-    const state = new AbortableState(capturedResolve!, capturedReject!);
-    capturedResolve = capturedReject = undefined;
+    const result = newPromise<unknown>();
+    const state = new AbortableState(lastResolve(), lastReject());
+    clearResolvers();
     state.watch(signal, native, native === promise);
     return result;
   } catch (error) {
@@ -89,15 +90,6 @@ export function abortable(promise: unknown, signal?: AbortSignal): Promise<unkno
   }
 }
 
-// A module-level executor instead of a closure per call (see race.ts): the
-// executor runs synchronously, so the two slots are read back and cleared at
-// once, and the caller's scope is never captured.
-let capturedResolve: Resolve | undefined;
-let capturedReject: Reject | undefined;
-function captureResolvers(resolve: Resolve, reject: Reject): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
 
 /** A subscriber that wants nothing: subscribing it only marks a rejection handled. */
 const IGNORE: Subscriber = {

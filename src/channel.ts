@@ -21,6 +21,7 @@
 // closed channel is an error); https://streams.spec.whatwg.org/ (a stored
 // error is sticky).
 
+import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
 import { ClosedError, OverflowError } from './errors.js';
 import {
   invalidArgType,
@@ -328,9 +329,9 @@ export class Channel<T> implements AsyncIterableIterator<T, undefined>, AsyncDis
     if (this.#readers.size >= MAX_PENDING) {
       return Promise.reject(new OverflowError(`More than ${MAX_PENDING} next() calls are waiting on the channel`));
     }
-    const promise = new Promise<IteratorResult<T, undefined>>(captureResolvers);
-    this.#readers.push(new Reader(capturedResolve!, capturedReject!));
-    capturedResolve = capturedReject = undefined;
+    const promise = newPromise<IteratorResult<T, undefined>>();
+    this.#readers.push(new Reader(lastResolve(), lastReject()));
+    clearResolvers();
     return promise;
   }
 
@@ -448,9 +449,9 @@ export class Channel<T> implements AsyncIterableIterator<T, undefined>, AsyncDis
     if (senders.length >= MAX_PENDING) {
       return Promise.reject(new OverflowError(`More than ${MAX_PENDING} send() calls are waiting on the channel`));
     }
-    const promise = new Promise<void>(captureResolvers);
-    const sender = new PendingSend<T>(value, capturedResolve!, capturedReject!, signal, senders);
-    capturedResolve = capturedReject = undefined;
+    const promise = newPromise<void>();
+    const sender = new PendingSend<T>(value, lastResolve(), lastReject(), signal, senders);
+    clearResolvers();
     senders.push(sender);
     // The record is the listener (`handleEvent`): no closure, so nothing of the
     // caller's scope is captured, and removing it needs no extra bookkeeping.
@@ -497,15 +498,6 @@ const DONE: IteratorReturnResult<undefined> = /* @__PURE__ */ Object.freeze({ va
 // reactions, so handing the same one to every caller retains nothing.
 const RESOLVED: Promise<void> = /* @__PURE__ */ Promise.resolve();
 
-// A module-level executor instead of a closure per call (as in race.ts): the
-// executor runs synchronously, so the slots are read back and cleared at once.
-// The slot is typed loosely: each call site knows the promise it just made.
-let capturedResolve: Resolve<unknown> | undefined;
-let capturedReject: Reject | undefined;
-function captureResolvers(resolve: Resolve<never>, reject: Reject): void {
-  capturedResolve = resolve as Resolve<unknown>;
-  capturedReject = reject;
-}
 
 /** A waiting `next()`. */
 class Reader<T> {

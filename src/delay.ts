@@ -20,6 +20,7 @@
 // Refs: Node lib/timers/promises.js (setTimeout with { signal, ref }),
 // https://nodejs.org/api/timers.html#settimeoutcallback-delay-args.
 
+import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
 import {
   validateBoolean,
   validateNumber,
@@ -94,9 +95,9 @@ export function delay(ms: number, options?: DelayOptions): Promise<void> {
     return Promise.reject(error);
   }
   if (signal?.aborted) return Promise.reject(signal.reason);
-  const result = new Promise<void>(captureResolvers);
-  const state = new DelayState(capturedResolve!, capturedReject!, ms, unref);
-  capturedResolve = capturedReject = undefined;
+  const result = newPromise<void>();
+  const state = new DelayState(lastResolve(), lastReject(), ms, unref);
+  clearResolvers();
   // Subscribe first: a foreign signal's addEventListener is the step that can
   // throw, and then no timer has been armed yet.
   if (signal !== undefined) {
@@ -113,13 +114,6 @@ export function delay(ms: number, options?: DelayOptions): Promise<void> {
 type Resolve = (value: void) => void;
 type Reject = (reason: unknown) => void;
 
-// A module-level executor instead of a closure per call (see race.ts).
-let capturedResolve: Resolve | undefined;
-let capturedReject: Reject | undefined;
-function captureResolvers(resolve: Resolve, reject: Reject): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
 
 class DelayState implements AbortSubscriber {
   #hub: AbortHub | null = null;

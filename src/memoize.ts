@@ -35,6 +35,7 @@
 // listener per resolved call on the caller's signal, test/memoize.gc.test.ts);
 // https://tc39.es/ecma262/#sec-weakmap-objects (ephemeron semantics).
 
+import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
 import { type Contender, type Subscriber, subscribe } from './internal/contender-registry.js';
 import {
   type CodedTypeError,
@@ -1114,9 +1115,9 @@ class Flight implements Subscriber {
   }
 
   join(signal: AbortSignal | undefined): Promise<unknown> {
-    const promise = new Promise<unknown>(captureResolvers);
-    const waiter = new Waiter(this, signal, capturedResolve!, capturedReject!);
-    capturedResolve = capturedReject = undefined;
+    const promise = newPromise<unknown>();
+    const waiter = new Waiter(this, signal, lastResolve(), lastReject());
+    clearResolvers();
     this.waiting++;
     // The flight is in the cache only while its record is pending, so adding
     // directly (no marker job) is safe: the record's reaction will deliver.
@@ -1161,13 +1162,6 @@ class Flight implements Subscriber {
 type Resolve = (value: unknown) => void;
 type Reject = (reason: unknown) => void;
 
-// A module-level executor, read back at once: no closure per call (see race.ts).
-let capturedResolve: Resolve | undefined;
-let capturedReject: Reject | undefined;
-function captureResolvers(resolve: Resolve, reject: Reject): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
 
 /**
  * One caller waiting on a flight. It is its own abort listener

@@ -21,6 +21,7 @@
 // Refs: issue 3; https://github.com/trpc/trpc/issues/6156 (the loop this
 // replaces); https://github.com/nodejs/node/issues/17469.
 
+import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
 import {
   type IteratorWrapper,
   closeIterator,
@@ -132,19 +133,13 @@ export function pump<T>(
   } catch (error) {
     return Promise.reject(error);
   }
-  const promise = new Promise<void>(captureResolvers);
-  const loop = new Pump(iterator, sink as Sink<unknown>, resolveOnAbort, capturedResolve!, capturedReject!);
-  capturedResolve = capturedReject = undefined;
+  const promise = newPromise<void>();
+  const loop = new Pump(iterator, sink as Sink<unknown>, resolveOnAbort, lastResolve() as () => void, lastReject());
+  clearResolvers();
   loop.start();
   return promise;
 }
 
-let capturedResolve: (() => void) | undefined;
-let capturedReject: ((reason: unknown) => void) | undefined;
-function captureResolvers(resolve: () => void, reject: (reason: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
 
 function ignore(): void {}
 

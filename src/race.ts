@@ -16,6 +16,7 @@
 // https://github.com/trpc/trpc/issues/6156,
 // https://tc39.es/ecma262/#sec-promise.race, #sec-promise.any.
 
+import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
 import { type Contender, type Subscriber, subscribe } from './internal/contender-registry.js';
 
 type Resolve = (value: unknown) => void;
@@ -62,9 +63,9 @@ export function race<T extends readonly unknown[] | []>(values: T): Promise<Awai
 export function race<T>(values: Iterable<T | PromiseLike<T>>): Promise<Awaited<T>>;
 export function race(values: Iterable<unknown>): Promise<unknown> {
   if (idle === undefined) retainShapes();
-  const result = new Promise<unknown>(captureResolvers);
-  const state = new RaceState(capturedResolve!, capturedReject!);
-  capturedResolve = capturedReject = undefined;
+  const result = newPromise<unknown>();
+  const state = new RaceState(lastResolve(), lastReject());
+  clearResolvers();
   try {
     // `for...of` closes the iterator when the body throws and leaves it alone
     // when `next()` throws, exactly as PerformPromiseRace does.
@@ -98,9 +99,9 @@ export function any<T extends readonly unknown[] | []>(values: T): Promise<Await
 export function any<T>(values: Iterable<T | PromiseLike<T>>): Promise<Awaited<T>>;
 export function any(values: Iterable<unknown>): Promise<unknown> {
   if (idle === undefined) retainShapes();
-  const result = new Promise<unknown>(captureResolvers);
-  const state = new AnyState(capturedResolve!, capturedReject!);
-  capturedResolve = capturedReject = undefined;
+  const result = newPromise<unknown>();
+  const state = new AnyState(lastResolve(), lastReject());
+  clearResolvers();
   try {
     // Spec steps of PerformPromiseAny: remaining starts at 1, each element
     // adds one and reserves its `errors` slot before subscribing.
@@ -135,15 +136,6 @@ function retainShapes(): void {
 
 function noop(): void {}
 
-// A module-level executor instead of a closure per call: the executor runs
-// synchronously, so the two slots are read back and cleared at once. Saves a
-// closure and its context per race, and keeps the caller's scope out of it.
-let capturedResolve: Resolve | undefined;
-let capturedReject: Reject | undefined;
-function captureResolvers(resolve: Resolve, reject: Reject): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
 
 class RaceState implements Subscriber {
   done = false;

@@ -27,6 +27,7 @@
 // https://pkg.go.dev/golang.org/x/sync/errgroup, Effection's scopes,
 // https://github.com/tc39/proposal-explicit-resource-management.
 
+import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
 import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from './internal/abort-hub.js';
 import { ClosedError, defaultAbortReason } from './errors.js';
 import { type Contender, type Subscriber, subscribe } from './internal/contender-registry.js';
@@ -341,9 +342,9 @@ export class Scope implements AsyncDisposable {
       result.then(undefined, noop);
       return result;
     }
-    const result = new Promise<unknown>(captureResolvers) as Promise<T>;
-    const task = new Task(this, result, capturedResolve!, capturedReject!);
-    capturedResolve = capturedReject = undefined;
+    const result = newPromise<unknown>() as Promise<T>;
+    const task = new Task(this, result, lastResolve(), lastReject());
+    clearResolvers();
     (this.#tasks ??= new Set()).add(task);
     // `promise === value` only for native promises: a converted thenable or
     // value gets a record of its own (see subscribe()).
@@ -455,9 +456,9 @@ export class Scope implements AsyncDisposable {
       // a child's signal): the outcome is not known yet, so hand out a
       // placeholder that the steps resolve. Created only when needed.
       if (this.#closing === null) {
-        this.#closing = new Promise<unknown>(captureResolvers) as Promise<Outcome>;
-        this.#resolveClosing = capturedResolve!;
-        capturedResolve = capturedReject = undefined;
+        this.#closing = newPromise<unknown>() as Promise<Outcome>;
+        this.#resolveClosing = lastResolve();
+        clearResolvers();
       }
       return this.#closing;
     }
@@ -568,9 +569,9 @@ export class Scope implements AsyncDisposable {
 
   #waitForTasks(): Promise<void> | null {
     if (this.#tasks === null || this.#tasks.size === 0) return null;
-    const done = new Promise<unknown>(captureResolvers) as Promise<void>;
-    this.#tasksDone = capturedResolve as () => void;
-    capturedResolve = capturedReject = undefined;
+    const done = newPromise<unknown>() as Promise<void>;
+    this.#tasksDone = lastResolve() as () => void;
+    clearResolvers();
     this.#armTimer();
     return done;
   }
@@ -793,11 +794,3 @@ function deadlineAfter(timeout: number): number {
 
 function noop(): void {}
 
-// A module-level executor instead of a closure per call (see race.ts): the
-// executor runs synchronously, so the slots are read back and cleared at once.
-let capturedResolve: Resolve | undefined;
-let capturedReject: Reject | undefined;
-function captureResolvers(resolve: Resolve, reject: Reject): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
