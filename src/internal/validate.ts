@@ -157,3 +157,65 @@ export function validateOneOf<T extends string>(value: unknown, name: string, al
     throw invalidArgValue(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
   }
 }
+
+/**
+ * An options bag with a fixed set of known keys. Rejects, with a hint:
+ * - a non-object where options are expected (a positional `AbortSignal` is
+ *   told to be passed as `{ signal }`), and
+ * - an own enumerable key that is not in `known` (typos and habits from other
+ *   libraries: `hints` maps such a name to the option to write instead,
+ *   e.g. `dispose` → `onEvict`; otherwise the nearest known name is offered).
+ * `undefined` means "no options". Only own enumerable string keys are checked,
+ * so class instances and objects carrying inherited methods are accepted.
+ */
+export function validateOptionsBag(
+  value: unknown,
+  name: string,
+  known: readonly string[],
+  hints?: Readonly<Record<string, string>>,
+): asserts value is object | undefined {
+  if (value === undefined) return;
+  if (isAbortSignal(value)) {
+    throw invalidArgType(name, 'of type object (pass a signal as `{ signal }`)', value);
+  }
+  if (value === null || typeof value !== 'object') throw invalidArgType(name, 'of type object', value);
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const suggestion = hints?.[key] ?? nearest(key, known);
+    const error = new TypeError(
+      `The "${name}" argument has an unknown property "${key}".` +
+        (suggestion === undefined ? '' : ` Did you mean "${suggestion}"?`) +
+        ` Known properties: ${known.map((k) => `"${k}"`).join(', ')}`,
+    ) as CodedTypeError;
+    error.code = 'ERR_INVALID_ARG_VALUE';
+    throw error;
+  }
+}
+
+/** The known name within edit distance 2 of `key` (case-insensitive), if any. */
+function nearest(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
