@@ -1,9 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` (behaviour, properties, types) runs in parallel threads;
+// Three projects: `unit` (behaviour, properties, types) runs in parallel threads;
 // `gc` needs a real `gc()` and a heap of its own, so it runs in forked processes
-// started with --expose-gc (vitest 4 reads `execArgv` at the top level of a
-// project; the threads pool refuses the flag).
+// started with --expose-gc (vitest 4 reads `execArgv` inside each project's
+// `test` block; the threads pool refuses the flag). `gc-dist` runs the same GC
+// tests against the built `dist/` – the code users install – because retention
+// depends on the emitted code (closure contexts, inlined helpers), not on the
+// TypeScript source.
+
+const gcInclude = ['test/**/*.gc.test.ts', 'test/cases/**/*.test.ts'];
+const dist = (path: string) => fileURLToPath(new URL(`./dist/${path}`, import.meta.url));
+
 export default defineConfig({
   test: {
     projects: [
@@ -18,7 +26,27 @@ export default defineConfig({
       {
         test: {
           name: 'gc',
-          include: ['test/**/*.gc.test.ts', 'test/cases/**/*.test.ts'],
+          include: gcInclude,
+          pool: 'forks',
+          execArgv: ['--expose-gc'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        resolve: {
+          // Every public module of src/ is one export of the main entry; the
+          // kit's modules are the `leakproof/testing` entry. Internal modules
+          // (src/internal/*) are not public and stay as source.
+          alias: [
+            { find: /^(?:\.\.\/)+src\/testing\/[\w-]+\.js$/, replacement: dist('testing/index.js') },
+            { find: /^(?:\.\.\/)+src\/(?!internal\/|testing\/|eslint\/)[\w-]+\.js$/, replacement: dist('index.js') },
+          ],
+        },
+        test: {
+          name: 'gc-dist',
+          include: gcInclude,
+          env: { LEAKPROOF_TARGET: 'dist' },
           pool: 'forks',
           execArgv: ['--expose-gc'],
           testTimeout: 60_000,
