@@ -2,8 +2,19 @@
 // process, interleaved (the order rotates every round so none always runs
 // first on a cold or hot heap), and reports medians and ratios with the Node
 // and V8 versions. Performance is measured here, never asserted in tests.
+//
+// Every contender gets the same treatment: a macrotask turn before each timed
+// run and no forced GC. (v0.1 forced a full GC before every run; V8 then drops
+// the hidden classes of objects that all died, so a library that keeps an idle
+// instance alive – as leakproof's classes then did – ran warm while one that
+// does not ran deoptimised. That inflated "LRU vs lru-cache" several-fold.)
+// Garbage a contender makes is collected when V8 decides, and its cost lands on
+// whoever makes it. Times are CPU time (process.cpuUsage: user + system, all
+// threads, so a contender's GC work counts against it) per operation; wall time
+// is shown beside it.
 
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { appendFileSync } from 'node:fs';
 import * as os from 'node:os';
 
 /** One contender: runs `ops` operations per call and may be async. */
@@ -22,21 +33,38 @@ export interface Scenario {
   rounds?: number;
   /** Untimed runs per contender first, so the JIT settles. @default 2 */
   warmup?: number;
+  /**
+   * Targets from the issues, checked on every run and printed with a verdict
+   * ("met" / "not met" and the measured ratio): `contender`'s median CPU time
+   * per op divided by `against`'s must be at most `max`.
+   */
+  targets?: Array<{ contender: string; against: string; max: number; label?: string }>;
+}
+
+export interface TargetResult {
+  scenario: string;
+  label: string;
+  ratio: number;
+  max: number;
+  met: boolean;
 }
 
 export interface Row {
   scenario: string;
   contender: string;
-  /** Median nanoseconds per operation. */
+  /** Median CPU nanoseconds per operation. */
   nsPerOp: number;
-  /** Fastest and slowest run, ns per operation. */
+  /** Fastest and slowest run, CPU ns per operation. */
   min: number;
   max: number;
+  /** Median wall-clock nanoseconds per operation. */
+  wallNsPerOp: number;
   /** nsPerOp / baseline nsPerOp. */
   ratio: number;
 }
 
 const results: Row[] = [];
+const targetResults: TargetResult[] = [];
 let sink: unknown;
 
 export function environment(): string {
@@ -50,10 +78,9 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function settle(): Promise<void> {
-  await nextMacrotask();
-  (globalThis as { gc?: () => void }).gc?.();
-  await nextMacrotask();
+function cpuNow(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) * 1000;
 }
 
 /** Runs one scenario and prints its table. */
@@ -64,6 +91,7 @@ export async function runScenario(scenario: Scenario): Promise<Row[]> {
   const rounds = scenario.rounds ?? 9;
   const warmup = scenario.warmup ?? 2;
   const timings = new Map<string, number[]>(names.map((n) => [n, []]));
+  const walls = new Map<string, number[]>(names.map((n) => [n, []]));
 
   for (let w = 0; w < warmup; w++) {
     for (const n of names) {
@@ -74,21 +102,47 @@ export async function runScenario(scenario: Scenario): Promise<Row[]> {
     // Rotate the order every round.
     const order = names.map((_, i) => names[(i + r) % names.length]!);
     for (const n of order) {
-      await settle();
+      await nextMacrotask();
+      const cpuStart = cpuNow();
       const start = process.hrtime.bigint();
       await contenders[n]!(ops);
       const elapsed = Number(process.hrtime.bigint() - start);
-      timings.get(n)!.push(elapsed / ops);
+      timings.get(n)!.push((cpuNow() - cpuStart) / ops);
+      walls.get(n)!.push(elapsed / ops);
     }
   }
   const base = median(timings.get(baseline)!);
   const rows = names.map((n): Row => {
     const t = timings.get(n)!;
     const ns = median(t);
-    return { scenario: name, contender: n, nsPerOp: ns, min: Math.min(...t), max: Math.max(...t), ratio: ns / base };
+    return {
+      scenario: name,
+      contender: n,
+      nsPerOp: ns,
+      min: Math.min(...t),
+      max: Math.max(...t),
+      wallNsPerOp: median(walls.get(n)!),
+      ratio: ns / base,
+    };
   });
   results.push(...rows);
   printTable(name, rows, baseline);
+  for (const target of scenario.targets ?? []) {
+    const of = (c: string) => rows.find((row) => row.contender === c)?.nsPerOp;
+    const mine = of(target.contender);
+    const theirs = of(target.against);
+    if (mine === undefined || theirs === undefined) throw new Error(`target names an unknown contender in "${name}"`);
+    const ratio = mine / theirs;
+    const result: TargetResult = {
+      scenario: name,
+      label: target.label ?? `${target.contender} ≤ ${target.max}x ${target.against}`,
+      ratio,
+      max: target.max,
+      met: ratio <= target.max,
+    };
+    targetResults.push(result);
+    console.log(`\nTarget: ${result.label}: ${ratio.toFixed(2)}x – ${result.met ? 'met' : '**not met**'}`);
+  }
   return rows;
 }
 
@@ -101,10 +155,12 @@ function fmt(ns: number): string {
 /** Prints a markdown table (pasteable into bench/README.md). */
 export function printTable(title: string, rows: Row[], baseline: string): void {
   console.log(`\n### ${title}\n`);
-  console.log(`| contender | median per op | min – max | vs ${baseline} |`);
-  console.log('|---|---:|---:|---:|');
+  console.log(`| contender | CPU per op (median) | min – max | wall per op | vs ${baseline} (CPU) |`);
+  console.log('|---|---:|---:|---:|---:|');
   for (const row of rows) {
-    console.log(`| ${row.contender} | ${fmt(row.nsPerOp)} | ${fmt(row.min)} – ${fmt(row.max)} | ${row.ratio.toFixed(2)}x |`);
+    console.log(
+      `| ${row.contender} | ${fmt(row.nsPerOp)} | ${fmt(row.min)} – ${fmt(row.max)} | ${fmt(row.wallNsPerOp)} | ${row.ratio.toFixed(2)}x |`,
+    );
   }
 }
 
@@ -163,3 +219,14 @@ export function printHeader(title: string): void {
 export function allResults(): readonly Row[] {
   return results;
 }
+
+export function allTargets(): readonly TargetResult[] {
+  return targetResults;
+}
+
+// `npm run bench` (bench/run.mjs) collects every file's targets from a JSON
+// lines file named by BENCH_TARGETS_FILE, appended when the process exits.
+process.once('exit', () => {
+  const file = process.env.BENCH_TARGETS_FILE;
+  if (file) for (const t of targetResults) appendFileSync(file, `${JSON.stringify(t)}\n`);
+});
