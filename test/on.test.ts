@@ -33,7 +33,7 @@ async function collect<T>(iterator: AsyncIterable<T>): Promise<T[]> {
 
 describe('on', () => {
   describe('validation', () => {
-    it('1. throws a TypeError naming target for something that is neither emitter nor target', () => {
+    it('throws a TypeError naming target for something that is neither emitter nor target', () => {
       for (const target of [undefined, null, 1, 'x', {}, { on() {} }, { addEventListener() {} }]) {
         // @ts-expect-error not an emitter
         expect(() => on(target, 'x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
@@ -42,7 +42,7 @@ describe('on', () => {
       }
     });
 
-    it('1. throws a TypeError naming event for a bad event name', () => {
+    it('throws a TypeError naming event for a bad event name', () => {
       // @ts-expect-error event must be a string or symbol
       expect(() => on(new EventEmitter(), 1)).toThrow(/"event"/);
       // @ts-expect-error an EventTarget takes string event names only
@@ -52,7 +52,7 @@ describe('on', () => {
       expect(() => on(new EventEmitter(), Symbol('x'))).not.toThrow();
     });
 
-    it('1. throws naming the option for bad options', () => {
+    it('throws naming the option for bad options', () => {
       const emitter = new EventEmitter();
       // @ts-expect-error options must be an object
       expect(() => on(emitter, 'x', 5)).toThrow(/"options"/);
@@ -87,7 +87,7 @@ describe('on', () => {
   });
 
   describe('semantics', () => {
-    it('2. yields the emitted arguments as an array for an EventEmitter, in order', async () => {
+    it('yields the emitted arguments as an array for an EventEmitter, in order', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'data');
       emitter.emit('data', 1, 'a');
@@ -100,7 +100,7 @@ describe('on', () => {
       await events.return();
     });
 
-    it('2. yields [event] for an EventTarget, like events.on', async () => {
+    it('yields [event] for an EventTarget, like events.on', async () => {
       const target = new EventTarget();
       const events = on(target, 'ping');
       const first = new Event('ping');
@@ -114,7 +114,7 @@ describe('on', () => {
       expect(listenerCount(target, 'ping')).toBe(0);
     });
 
-    it("3. defaults to 1024 events and overflow 'error': the buffer is delivered, then OverflowError", async () => {
+    it("defaults to 1024 events and overflow 'error': the buffer is delivered, then OverflowError", async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       for (let i = 0; i < 1024; i++) emitter.emit('n', i);
@@ -135,7 +135,7 @@ describe('on', () => {
       expect(error).toBeInstanceOf(OverflowError);
     });
 
-    it("4. 'drop-oldest' keeps the latest events, 'drop-newest' the earliest", async () => {
+    it("'drop-oldest' keeps the latest events, 'drop-newest' the earliest", async () => {
       const emitter = new EventEmitter();
       const latest = on(emitter, 'n', { capacity: 2, overflow: 'drop-oldest' });
       const earliest = on(emitter, 'n', { capacity: 2, overflow: 'drop-newest' });
@@ -149,7 +149,7 @@ describe('on', () => {
       expect(listeners(emitter)).toEqual({});
     });
 
-    it('5. return() removes every listener and drops the buffered events', async () => {
+    it('return() removes every listener and drops the buffered events', async () => {
       const emitter = new EventEmitter();
       const controller = new AbortController();
       const events = on(emitter, 'n', { signal: controller.signal, close: ['end'] });
@@ -165,7 +165,7 @@ describe('on', () => {
       expect(await events.return()).toEqual(DONE);
     });
 
-    it('5. break out of for-await removes every listener', async () => {
+    it('break out of for-await removes every listener', async () => {
       const target = new EventTarget();
       const events = on(target, 'tick', { close: ['stop'] });
       for (let i = 0; i < 3; i++) target.dispatchEvent(new Event('tick'));
@@ -179,7 +179,7 @@ describe('on', () => {
       expect(await events.next()).toEqual(DONE);
     });
 
-    it('5. return() settles waiting next() calls with done', async () => {
+    it('return() settles waiting next() calls with done', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       const waiting = [events.next(), events.next()];
@@ -187,7 +187,7 @@ describe('on', () => {
       expect(await Promise.all(waiting)).toEqual([DONE, DONE]);
     });
 
-    it('6. throw() removes every listener, drops the buffer and rejects with the error', async () => {
+    it('throw() removes every listener, drops the buffer and rejects with the error', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       emitter.emit('n', 1);
@@ -197,7 +197,7 @@ describe('on', () => {
       expect(await events.next()).toEqual(DONE);
     });
 
-    it('6. a throw in the for-await body removes every listener', async () => {
+    it('a throw in the for-await body removes every listener', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       emitter.emit('n', 1);
@@ -210,7 +210,7 @@ describe('on', () => {
       expect(listeners(emitter)).toEqual({});
     });
 
-    it('7. abort rejects a waiting next() with signal.reason and removes every listener', async () => {
+    it('abort rejects a waiting next() with signal.reason and removes every listener', async () => {
       const emitter = new EventEmitter();
       const controller = new AbortController();
       const events = on(emitter, 'n', { signal: controller.signal, close: ['end'] });
@@ -225,7 +225,7 @@ describe('on', () => {
       expect(await events.next()).toEqual(DONE);
     });
 
-    it('7. abort drops the buffered events: the next next() rejects', async () => {
+    it('abort drops the buffered events: the next next() rejects', async () => {
       const target = new EventTarget();
       const controller = new AbortController();
       const events = on(target, 'n', { signal: controller.signal });
@@ -236,7 +236,7 @@ describe('on', () => {
       expect(listenerCount(target, 'n')).toBe(0);
     });
 
-    it('7. abort after a close event stops the remaining buffered events too', async () => {
+    it('abort after a close event stops the remaining buffered events too', async () => {
       const emitter = new EventEmitter();
       const controller = new AbortController();
       const events = on(emitter, 'n', { signal: controller.signal, close: ['end'] });
@@ -250,7 +250,7 @@ describe('on', () => {
       await expect(events.next()).rejects.toBe(reason);
     });
 
-    it('8. an already-aborted signal attaches nothing and the first next() rejects with its reason', async () => {
+    it('an already-aborted signal attaches nothing and the first next() rejects with its reason', async () => {
       const emitter = new EventEmitter();
       const target = new EventTarget();
       const reason = new Error('before');
@@ -265,7 +265,7 @@ describe('on', () => {
       await expect(fromTarget.next()).rejects.toBe(reason);
     });
 
-    it("9. an 'error' event ends the iteration after the buffered events, listeners removed", async () => {
+    it("an 'error' event ends the iteration after the buffered events, listeners removed", async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n', { close: ['end'] });
       emitter.emit('n', 1);
@@ -276,7 +276,7 @@ describe('on', () => {
       await expect(events.next()).rejects.toBe(error);
     });
 
-    it("9. an 'error' event rejects waiting next() calls; emit('error') without an argument is still an error", async () => {
+    it("an 'error' event rejects waiting next() calls; emit('error') without an argument is still an error", async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       const waiting = events.next();
@@ -285,7 +285,7 @@ describe('on', () => {
       expect(listeners(emitter)).toEqual({});
     });
 
-    it("9. iterating 'error' itself yields the errors", async () => {
+    it("iterating 'error' itself yields the errors", async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'error');
       const error = new Error('e');
@@ -296,7 +296,7 @@ describe('on', () => {
       expect(listeners(emitter)).toEqual({});
     });
 
-    it('10. a close event ends the iteration after the buffered events, listeners removed', async () => {
+    it('a close event ends the iteration after the buffered events, listeners removed', async () => {
       const emitter = new EventEmitter();
       const waiting = on(emitter, 'n', { close: ['end', 'close'] });
       const pending = waiting.next();
@@ -319,7 +319,7 @@ describe('on', () => {
       expect(listenerCount(target, 'done')).toBe(0);
     });
 
-    it('11. [Symbol.asyncDispose] removes every listener and drops the buffer', async () => {
+    it('[Symbol.asyncDispose] removes every listener and drops the buffer', async () => {
       const emitter = new EventEmitter();
       {
         await using events = on(emitter, 'n');
@@ -330,7 +330,7 @@ describe('on', () => {
       expect(listeners(emitter)).toEqual({});
     });
 
-    it('12. concurrent next() calls each receive one event, in order', async () => {
+    it('concurrent next() calls each receive one event, in order', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       const reads = [events.next(), events.next(), events.next()];
