@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { OverflowError } from '../src/errors.js';
 import { on } from '../src/on.js';
 import { listenerCount } from '../src/testing/index.js';
+import { captureWarnings, macrotask, settlesWithin } from './helpers/iterables.js';
 
 const DONE = { value: undefined, done: true };
 
@@ -82,6 +83,42 @@ describe('on', () => {
       expect(() => on(emitter, 'x', { close: ['end', 3] })).toThrow(/"options\.close\[1\]"/);
       expect(() => on(new EventTarget(), 'x', { close: [Symbol('end')] })).toThrow(/"options\.close\[0\]"/);
       // Nothing was attached by any failed call.
+      expect(emitter.eventNames()).toEqual([]);
+    });
+
+    it('throws ERR_INVALID_ARG_TYPE saying { signal } for a signal passed in place of options', () => {
+      const emitter = new EventEmitter();
+      const controller = new AbortController();
+      let caught: unknown;
+      try {
+        on(emitter, 'x', controller.signal as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(TypeError);
+      expect(caught).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options" argument') });
+      expect((caught as Error).message).toContain('{ signal }');
+      expect(emitter.eventNames()).toEqual([]);
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+    });
+
+    it.each([
+      ["events.on's highWaterMark", { highWaterMark: 10 }, 'highWaterMark', 'capacity'],
+      ["events.on's lowWaterMark", { lowWaterMark: 1 }, 'lowWaterMark', 'capacity'],
+      ['a typo', { capacty: 10 }, 'capacty', 'capacity'],
+      ['a wrong case', { Signal: undefined }, 'Signal', 'signal'],
+    ])('throws ERR_INVALID_ARG_VALUE naming options and the unknown option for %s', (_, options, key, hint) => {
+      const emitter = new EventEmitter();
+      let caught: unknown;
+      try {
+        on(emitter, 'x', options as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(TypeError);
+      expect(caught).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('"options" argument') });
+      expect((caught as Error).message).toContain(`"${key}"`);
+      expect((caught as Error).message).toContain(`Did you mean "${hint}"?`);
       expect(emitter.eventNames()).toEqual([]);
     });
   });
@@ -400,6 +437,66 @@ describe('on', () => {
       await events.next().catch(() => {});
       expect(listeners(emitter)).toEqual({});
       expect(listenerCount(controller.signal, 'abort')).toBe(0);
+    });
+
+    it('10,000 iterators waiting on one signal hold one listener, warn nothing and all reject with the reason', async () => {
+      const controller = new AbortController();
+      const { signal } = controller;
+      const emitter = new EventEmitter();
+      emitter.setMaxListeners(0);
+      const capture = captureWarnings();
+      try {
+        const iterators = Array.from({ length: 10_000 }, () => on(emitter, 'n', { signal }));
+        const pending = iterators.map((events) =>
+          events.next().then(
+            () => 'resolved',
+            (error: unknown) => error,
+          ),
+        );
+        expect(listenerCount(signal, 'abort')).toBe(1);
+        // A synthetic abort event on a live signal is not an abort.
+        signal.dispatchEvent(new Event('abort'));
+        expect(await settlesWithin(Promise.race(pending), 2)).toBe(false);
+        expect(listenerCount(signal, 'abort')).toBe(1);
+        expect(emitter.listenerCount('n')).toBe(10_000);
+        controller.abort();
+        const outcomes = await Promise.all(pending);
+        expect(outcomes.every((outcome) => outcome === signal.reason)).toBe(true);
+        expect(listenerCount(signal, 'abort')).toBe(0);
+        expect(listeners(emitter)).toEqual({});
+        await macrotask();
+        expect(capture.warnings.map((warning) => warning.name)).toEqual([]);
+      } finally {
+        capture.stop();
+      }
+    });
+
+    it('keeps delivering events after a synthetic abort event on its live signal', async () => {
+      const controller = new AbortController();
+      const emitter = new EventEmitter();
+      const events = on(emitter, 'n', { signal: controller.signal });
+      controller.signal.dispatchEvent(new Event('abort'));
+      emitter.emit('n', 1);
+      expect(await events.next()).toEqual({ value: [1], done: false });
+      expect(emitter.listenerCount('n')).toBe(1);
+      await events.return();
+    });
+
+    it('ends consistently and removes the other listeners when the emitter\'s removeListener throws', async () => {
+      const emitter = new EventEmitter();
+      const boom = new Error('removeListener failed');
+      const removeListener = emitter.removeListener.bind(emitter);
+      emitter.removeListener = ((name: string | symbol, listener: (...args: unknown[]) => void) => {
+        removeListener(name, listener);
+        if (name === 'n') throw boom;
+        return emitter;
+      }) as typeof emitter.removeListener;
+      const events = on(emitter, 'n', { close: ['end'] });
+      const waiting = events.next();
+      await expect(events.return()).rejects.toBe(boom);
+      expect(await waiting).toEqual(DONE);
+      expect(await events.next()).toEqual(DONE);
+      expect(listeners(emitter)).toEqual({});
     });
 
     it('does not accumulate listeners on a long-lived signal or emitter across many iterations', async () => {
