@@ -4,7 +4,7 @@
 // abort must do), and on() per event no slower than Node's events.on. Also
 // the `abortable-iterator` package (v5, libp2p's) for reference, whether an
 // idle instance kept alive pays (it was a trick of v0.1: see the 'idle'
-// scenario), and what an early-`break` loop leaves on a long-lived signal.
+// scenario). Memory: bench/memory/iterate.mem.ts.
 //
 //   node --expose-gc --import tsx bench/iterate.bench.ts [scenario] [--quick]
 //
@@ -25,7 +25,7 @@ import { abortableSource } from 'abortable-iterator';
 import { abortableIterator } from '../src/abortable-iterator.js';
 import { on } from '../src/on.js';
 import { pump } from '../src/pump.js';
-import { printHeader, printRows, retainedPerOp } from './harness.js';
+import { printHeader, printRows } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const scale = (n: number): number => (quick ? Math.max(1, Math.round(n / 100)) : n);
@@ -392,40 +392,6 @@ async function idle(): Promise<void> {
   }
 }
 
-// --- what an early break leaves on a long-lived signal -----------------------------------
-
-const LOOPS = scale(20_000);
-type Payload = { payload: number[] };
-async function* payloads(): AsyncGenerator<Payload> {
-  for (;;) yield { payload: new Array<number>(128).fill(1) };
-}
-async function breakEarly(iterable: AsyncIterable<unknown>): Promise<void> {
-  for await (const item of iterable) {
-    if (item !== undefined) break;
-  }
-}
-async function breakEarlyScenario(): Promise<void> {
-  const rows: Array<Array<string | number>> = [];
-  const wrap: Array<[string, (source: AsyncIterable<Payload>, s: AbortSignal) => AsyncIterable<unknown>]> = [
-    ['abortableIterator', (source, s) => abortableIterator(source, { signal: s })],
-    ['abortable-iterator 5.1', (source, s) => abortableSource(source, s)],
-  ];
-  for (const [name, wrapper] of wrap) {
-    const bytes = await retainedPerOp(
-      () => {
-        const controller = new AbortController();
-        // The package leaves one listener per loop; the warning is the leak.
-        setMaxListeners(0, controller.signal);
-        return controller;
-      },
-      (controller) => breakEarly(wrapper(payloads(), controller.signal)),
-      LOOPS,
-    );
-    rows.push([name, bytes.toFixed(0)]);
-  }
-  printRows(`one long-lived signal, ${LOOPS.toLocaleString('en')} loops that break after one item`, ['contender', 'bytes retained per loop'], rows);
-}
-
 // --- scenarios -----------------------------------------------------------------------------
 
 // Each scenario runs in a process of its own: the wrappers' call sites would
@@ -438,7 +404,6 @@ const scenarios: Record<string, () => Promise<unknown>> = {
   'on steady': onSteady,
   'on short': onShort,
   idle,
-  'break early': breakEarlyScenario,
 };
 
 const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
