@@ -136,7 +136,8 @@ const OVERFLOWS: readonly EventOverflow[] = ['drop-oldest', 'drop-newest', 'erro
  * on a signal that has not aborted does nothing. `return()`, `throw()`,
  * dispose and abort also drop the buffered events at once (Node's keeps them,
  * and yields them after `return()`). An already-aborted signal attaches
- * nothing. Concurrent `next()` calls are served in order, each event to one.
+ * nothing. Concurrent `next()` calls are served in order, each event to one;
+ * at most 1024 may wait at once (one more rejects with an {@link OverflowError}).
  *
  * Does not: pause the source (nothing can; there is no `highWaterMark`);
  * observe events emitted before the call; remove listeners of an iterator

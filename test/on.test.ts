@@ -376,6 +376,17 @@ describe('on', () => {
       await events.return();
     });
 
+    it('rejects a next() beyond 1024 waiting calls with OverflowError, leaving the waiting ones intact', async () => {
+      const emitter = new EventEmitter();
+      const events = on(emitter, 'n');
+      const waiting = Array.from({ length: 1024 }, () => events.next());
+      await expect(events.next()).rejects.toBeInstanceOf(OverflowError);
+      emitter.emit('n', 'first');
+      expect(await waiting[0]).toEqual({ value: ['first'], done: false });
+      await events.return();
+      expect(await waiting[1023]).toEqual(DONE);
+    });
+
     it('ignores an event delivered by an emit that began before the iteration ended', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
