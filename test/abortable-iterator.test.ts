@@ -456,7 +456,7 @@ describe('abortableIterator', () => {
         } finally {
           capture.stop();
         }
-      });
+      }, 30_000); // 10,000 of everything: the margin is for a loaded machine
 
       it('while running it holds exactly one listener', async () => {
         const controller = new AbortController();

@@ -480,7 +480,7 @@ describe('on', () => {
       } finally {
         capture.stop();
       }
-    });
+    }, 30_000); // 10,000 of everything: the margin is for a loaded machine
 
     it('keeps delivering events after a synthetic abort event on its live signal', async () => {
       const controller = new AbortController();

@@ -261,7 +261,7 @@ describe('pump', () => {
       } finally {
         capture.stop();
       }
-    });
+    }, 30_000); // 10,000 of everything: the margin is for a loaded machine
 
     it('rejects on an already-aborted signal without pulling, attaching or calling the sink', async () => {
       const controller = new AbortController();

@@ -2,6 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Ring } from '../../src/internal/ring.js';
 
+// Well under 5 s on an idle machine; the margin is for a loaded one (CI, or
+// several suites at once), where the default 5 s timeout fails a correct run.
+const PROPERTY_TIMEOUT = 60_000;
+
 /** The queue this replaces: a head index, reset only when the queue is fully drained. */
 class DrainResetQueue<T> {
   items: Array<T | undefined> = [];
@@ -74,7 +78,7 @@ describe('Ring', () => {
         }),
         { numRuns: 500 },
       );
-    });
+    }, PROPERTY_TIMEOUT);
   });
 
   describe('storage', () => {
@@ -82,13 +86,13 @@ describe('Ring', () => {
       const { maxSlots, drained } = neverDrainingRun(new Ring<object>());
       expect(drained).toBe(0);
       expect(maxSlots).toBeLessThanOrEqual(16);
-    });
+    }, PROPERTY_TIMEOUT);
 
     it('positive control: the same run grows a queue that resets its head only when drained', () => {
       const { maxSlots, drained } = neverDrainingRun(new DrainResetQueue<object>());
       expect(drained).toBe(0);
       expect(maxSlots).toBeGreaterThan(100_000);
-    });
+    }, PROPERTY_TIMEOUT);
 
     it('gives back storage after a burst once the backlog is read', () => {
       const ring = new Ring<number>();
