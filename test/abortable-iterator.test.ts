@@ -355,6 +355,24 @@ describe('abortableIterator', () => {
       },
     );
 
+    it("rejects the first next() and closes the source when a duck-typed signal's addEventListener throws", async () => {
+      const boom = new Error('addEventListener failed');
+      const signal = {
+        aborted: false,
+        reason: undefined,
+        addEventListener() {
+          throw boom;
+        },
+        removeEventListener() {},
+      } as unknown as AbortSignal;
+      const source = new TrackedSource({ values: [1, 2] });
+      const iterator = abortableIterator(source.iterable, { signal });
+      await expect(iterator.next()).rejects.toBe(boom);
+      expect(source.nextCalls).toBe(0);
+      expect(source.returnCalls).toBe(1);
+      expect(await iterator.next()).toEqual({ value: undefined, done: true });
+    });
+
     it('rejects the first next() on an already-aborted signal without pulling or attaching', async () => {
       const controller = new AbortController();
       controller.abort(new Error('gone'));

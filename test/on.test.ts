@@ -397,6 +397,21 @@ describe('on', () => {
       expect(await events.next()).toEqual(DONE);
     });
 
+    it("takes back every listener when a duck-typed signal's addEventListener throws", () => {
+      const emitter = new EventEmitter();
+      const boom = new Error('addEventListener failed');
+      const signal = {
+        aborted: false,
+        reason: undefined,
+        addEventListener() {
+          throw boom;
+        },
+        removeEventListener() {},
+      } as unknown as AbortSignal;
+      expect(() => on(emitter, 'n', { signal, close: ['end'] })).toThrow(boom);
+      expect(listeners(emitter)).toEqual({});
+    });
+
     it('takes back what it attached when the target throws while subscribing', () => {
       const emitter = new EventEmitter();
       const controller = new AbortController();

@@ -263,6 +263,24 @@ describe('pump', () => {
       }
     }, 30_000); // 10,000 of everything: the margin is for a loaded machine
 
+    it("rejects without calling the sink and closes the source when a duck-typed signal's addEventListener throws", async () => {
+      const boom = new Error('addEventListener failed');
+      const signal = {
+        aborted: false,
+        reason: undefined,
+        addEventListener() {
+          throw boom;
+        },
+        removeEventListener() {},
+      } as unknown as AbortSignal;
+      const source = new TrackedSource({ values: [1, 2] });
+      let sinkCalls = 0;
+      await expect(pump(source.iterable, () => void sinkCalls++, { signal })).rejects.toBe(boom);
+      expect(sinkCalls).toBe(0);
+      expect(source.nextCalls).toBe(0);
+      expect(source.returnCalls).toBe(1);
+    });
+
     it('rejects on an already-aborted signal without pulling, attaching or calling the sink', async () => {
       const controller = new AbortController();
       controller.abort();

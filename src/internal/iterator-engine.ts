@@ -300,7 +300,17 @@ export class IteratorEngine<T> implements AbortableIterator<T> {
         this.#abort(signal.reason);
         return false;
       }
-      this.#hub = joinAbortHub(signal, this.#link);
+      try {
+        this.#hub = joinAbortHub(signal, this.#link);
+      } catch (error) {
+        // A duck-typed signal whose addEventListener threw: the hub attached
+        // nothing. The iteration cannot be made abortable, so it ends: the
+        // source is closed and this request rejects with the error.
+        this.#state = OPEN;
+        this.#close(true);
+        reject(error);
+        return false;
+      }
     }
     this.#state = OPEN;
     return true;
