@@ -387,7 +387,7 @@ async function idle(): Promise<void> {
   for (const kind of ['abortableIterator, signal', 'pump, signal']) {
     const gain = medians[`${kind}, no instance kept`]! / medians[`${kind}, an instance kept alive`]! - 1;
     console.log(
-      `\n**${kind}: with an instance kept alive ${(gain * 100).toFixed(0)}% faster (the trick returns only above 10%)**${quick ? ' (--quick: meaningless)' : ''}`,
+      `\n**${kind}: with an instance kept alive ${Math.abs(gain * 100).toFixed(0)}% ${gain >= 0 ? 'faster' : 'slower'} (the trick returns only above 10% faster)**${quick ? ' (--quick: meaningless)' : ''}`,
     );
   }
 }
