@@ -10,8 +10,8 @@
 // (`abortable-iterator`) keeps the last item in the generator's frame while
 // the sink is busy with it.
 //
-// Invariant: pump drives an abortableIterator (abortable-iterator.ts) through
-// its internal request API: no promise per item of its own, nothing left on
+// Invariant: pump drives the iterator engine abortableIterator is made of
+// (internal/iterator-engine.ts) through its request API: no promise per item of its own, nothing left on
 // the signal after the loop ends (the iterator's one release path runs on
 // every exit), and no field or frame of ours holds an item once the sink has
 // been called with it: the value lives only in the synchronous call that hands
@@ -22,20 +22,13 @@
 // replaces); https://github.com/nodejs/node/issues/17469.
 
 import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
-import {
-  type IteratorWrapper,
-  closeIterator,
-  iteratorMethod,
-  openIterator,
-  requestNext,
-  setAbortHook,
-} from './abortable-iterator.js';
+import { IteratorEngine, iteratorMethod, openIterator } from './internal/iterator-engine.js';
 import {
   validateBoolean,
   validateFunction,
   validateOptionalAbortSignal,
   validateOptionalFunction,
-  validateOptions,
+  validateOptionsBag,
 } from './internal/validate.js';
 
 /** Options of {@link pump}. */
@@ -96,8 +89,10 @@ type Sink<T> = (value: T) => unknown;
  * @param sink Called with each value; may return a promise, which is awaited.
  * @param options `signal`, `resolveOnAbort`, `onReturnError`.
  * @returns A promise that settles as above. Bad arguments reject it with a
- * `TypeError` (`ERR_INVALID_ARG_TYPE`) naming `source`, `sink`, `options` or
- * the option; nothing is acquired from the source then.
+ * `TypeError` naming `source`, `sink`, `options` or the option
+ * (`ERR_INVALID_ARG_TYPE`; `ERR_INVALID_ARG_VALUE` for an unknown option
+ * name; a signal passed in place of `options` is told to be passed as
+ * `{ signal }`); nothing is acquired from the source then.
  *
  * @example
  * ```ts
@@ -117,12 +112,12 @@ export function pump<T>(
   sink: (value: T) => unknown,
   options?: PumpOptions,
 ): Promise<void> {
-  let iterator: IteratorWrapper<unknown>;
+  let iterator: IteratorEngine<unknown>;
   let resolveOnAbort: boolean;
   try {
     const method = iteratorMethod(source, 'source');
     validateFunction(sink, 'sink');
-    validateOptions(options, 'options');
+    validateOptionsBag(options, 'options', OPTIONS);
     const signal = options?.signal;
     validateOptionalAbortSignal(signal, 'options.signal');
     resolveOnAbort = options?.resolveOnAbort ?? false;
@@ -140,15 +135,14 @@ export function pump<T>(
   return promise;
 }
 
-
-function ignore(): void {}
+const OPTIONS = ['signal', 'resolveOnAbort', 'onReturnError'];
 
 /** Marks "no result delivered synchronously" in `#arrived`. */
 const NOTHING = /* @__PURE__ */ Symbol('nothing');
 
 class Pump {
   // Dropped by #finish().
-  #iterator: IteratorWrapper<unknown> | null;
+  #iterator: IteratorEngine<unknown> | null;
   #sink: Sink<unknown> | null;
   #resolve: (() => void) | null;
   #reject: ((reason: unknown) => void) | null;
@@ -178,24 +172,13 @@ class Pump {
     this.#finish(false, error, true);
   };
 
-  // One idle loop (never started), held by the class, keeps Pump's hidden
-  // classes alive between uses (see IteratorWrapper.#idle for why).
-  static #idle: Pump | null | undefined;
-  static #install(): void {
-    Pump.#idle = null;
-    Pump.#idle = new Pump(openIterator<unknown>([], iteratorMethod([], 'source'), undefined, undefined), ignore, false, ignore, ignore);
-  }
-
   constructor(
-    iterator: IteratorWrapper<unknown>,
+    iterator: IteratorEngine<unknown>,
     sink: Sink<unknown>,
     resolveOnAbort: boolean,
     resolve: () => void,
     reject: (reason: unknown) => void,
   ) {
-    // Installed on first construction, not in a static block, so that the
-    // module has no top-level side effect and the class tree-shakes.
-    if (Pump.#idle === undefined) Pump.#install();
     this.#iterator = iterator;
     this.#sink = sink;
     this.#resolveOnAbort = resolveOnAbort;
@@ -204,7 +187,7 @@ class Pump {
   }
 
   start(): void {
-    setAbortHook(this.#iterator!, (reason) => this.#finish(this.#resolveOnAbort, reason, false));
+    IteratorEngine.setAbortHook(this.#iterator!, (reason) => this.#finish(this.#resolveOnAbort, reason, false));
     this.#run();
   }
 
@@ -214,7 +197,7 @@ class Pump {
   #run(): void {
     while (this.#iterator !== null) {
       this.#inRun = true;
-      requestNext(this.#iterator, this.#onResult as (value: IteratorResult<unknown>) => void, this.#onError);
+      IteratorEngine.request(this.#iterator, this.#onResult as (value: IteratorResult<unknown>) => void, this.#onError);
       this.#inRun = false;
       const result = this.#arrived;
       if (result === NOTHING) return;
@@ -262,7 +245,7 @@ class Pump {
     this.#arrived = NOTHING;
     // Calls the source's return() (sink error) and removes the listener. A
     // no-op when the iterator already closed itself (done, source error, abort).
-    if (closeSource) closeIterator(iterator);
+    if (closeSource) IteratorEngine.close(iterator);
     if (fulfil) resolve();
     else reject(reason);
   }

@@ -8,6 +8,10 @@ import { abortableIterator } from '../src/abortable-iterator.js';
 import { listenerCount } from '../src/testing/index.js';
 import { macrotask, type ReturnBehavior, type SourcePlan, SourceError, TrackedSource } from './helpers/iterables.js';
 
+// Well under 5 s on an idle machine; the margin is for a loaded one (CI, or
+// several suites at once), where the default 5 s timeout fails a correct run.
+const PROPERTY_TIMEOUT = 60_000;
+
 async function jitter(ticks: number): Promise<void> {
   for (let i = 0; i < ticks; i++) await Promise.resolve();
 }
@@ -201,7 +205,7 @@ describe('abortableIterator', () => {
         ),
         { numRuns: 2000 },
       );
-    });
+    }, PROPERTY_TIMEOUT);
 
     it('matches a plain for await when nothing aborts', async () => {
       // A return() that fails or hangs is where we differ on purpose (a break
@@ -257,6 +261,6 @@ describe('abortableIterator', () => {
         ),
         { numRuns: 2000 },
       );
-    });
+    }, PROPERTY_TIMEOUT);
   });
 });

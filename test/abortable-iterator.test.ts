@@ -4,9 +4,11 @@ import { abortableIterator, MAX_PENDING_NEXT_CALLS } from '../src/abortable-iter
 import { OverflowError } from '../src/errors.js';
 import { listenerCount } from '../src/testing/index.js';
 import {
+  captureWarnings,
   countAttaches,
   hangingAfter,
   macrotask,
+  neverSettling,
   raceLoop,
   ReturnError,
   SourceError,
@@ -97,6 +99,41 @@ describe('abortableIterator', () => {
       expect(acquired).toBe(0);
     });
 
+    it('throws ERR_INVALID_ARG_TYPE saying { signal } for a signal passed in place of options', () => {
+      const controller = new AbortController();
+      const error = errorOf(() => abortableIterator([], controller.signal as never));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.code).toBe('ERR_INVALID_ARG_TYPE');
+      expect(error.message).toContain('"options" argument');
+      expect(error.message).toContain('{ signal }');
+    });
+
+    it.each([
+      ['a typo', { signl: null }, 'signl', 'signal'],
+      ['a wrong case', { onreturnerror: null }, 'onreturnerror', 'onReturnError'],
+      ["the abortable-iterator package's returnOnAbort", { returnOnAbort: true }, 'returnOnAbort', undefined],
+    ])('throws ERR_INVALID_ARG_VALUE naming options and the unknown option for %s', (_, options, key, hint) => {
+      const error = errorOf(() => abortableIterator([], options as never));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.code).toBe('ERR_INVALID_ARG_VALUE');
+      expect(error.message).toContain('"options" argument');
+      expect(error.message).toContain(`"${key}"`);
+      if (hint !== undefined) expect(error.message).toContain(`Did you mean "${hint}"?`);
+    });
+
+    it('acquires nothing from the source when options has an unknown name', () => {
+      let acquired = 0;
+      const source = {
+        [Symbol.asyncIterator]() {
+          acquired++;
+          return generate([1]);
+        },
+      };
+      expect(() => abortableIterator(source, { sigal: undefined } as never)).toThrow(TypeError);
+      expect(() => abortableIterator(source, new AbortController().signal as never)).toThrow(TypeError);
+      expect(acquired).toBe(0);
+    });
+
     it('throws what the source iterator method throws, synchronously', () => {
       const boom = new Error('boom');
       const source = {
@@ -137,7 +174,7 @@ describe('abortableIterator', () => {
       expect(Object.getPrototypeOf(Object.getPrototypeOf(iterator))).not.toBe(asyncGeneratorPrototype);
     });
 
-    it('1. settles a pending next() on abort although the source never settles', async () => {
+    it('settles a pending next() on abort although the source never settles', async () => {
       const controller = new AbortController();
       const source = hangingAfter<number>([]);
       const iterator = abortableIterator(source.iterable, { signal: controller.signal });
@@ -149,7 +186,7 @@ describe('abortableIterator', () => {
       await expect(pending).rejects.toBe(controller.signal.reason);
     });
 
-    it('2. rejects with signal.reason, whatever it is', async () => {
+    it('rejects with signal.reason, whatever it is', async () => {
       const reason = { custom: 'reason' };
       const controller = new AbortController();
       const iterator = abortableIterator(hangingAfter([]).iterable, { signal: controller.signal });
@@ -169,8 +206,8 @@ describe('abortableIterator', () => {
       expect((error as DOMException).name).toBe('AbortError');
     });
 
-    describe('3. calls the source return() exactly once', () => {
-      it('3. on abort while a next() is pending', async () => {
+    describe('calls the source return() exactly once', () => {
+      it('on abort while a next() is pending', async () => {
         const controller = new AbortController();
         const source = hangingAfter([1]);
         const iterator = abortableIterator(source.iterable, { signal: controller.signal });
@@ -183,7 +220,7 @@ describe('abortableIterator', () => {
         expect(source.returnCalls).toBe(1);
       });
 
-      it('3. on abort while the consumer is idle', async () => {
+      it('on abort while the consumer is idle', async () => {
         const controller = new AbortController();
         const source = hangingAfter([1, 2]);
         const iterator = abortableIterator(source.iterable, { signal: controller.signal });
@@ -195,7 +232,7 @@ describe('abortableIterator', () => {
         expect(source.returnCalls).toBe(1);
       });
 
-      it('3. on break', async () => {
+      it('on break', async () => {
         const source = new TrackedSource({ values: [1, 2, 3] });
         for await (const value of abortableIterator(source.iterable)) {
           if (value === 2) break;
@@ -203,7 +240,7 @@ describe('abortableIterator', () => {
         expect(source.returnCalls).toBe(1);
       });
 
-      it('3. on consumer return(), however often it is called', async () => {
+      it('on consumer return(), however often it is called', async () => {
         const source = new TrackedSource({ values: [1, 2, 3] });
         const iterator = abortableIterator(source.iterable, { signal: new AbortController().signal });
         await iterator.next();
@@ -213,7 +250,7 @@ describe('abortableIterator', () => {
         expect(source.returnCalls).toBe(1);
       });
 
-      it('3. on consumer throw(), which rejects with the given error', async () => {
+      it('on consumer throw(), which rejects with the given error', async () => {
         const source = new TrackedSource({ values: [1, 2, 3] });
         const iterator = abortableIterator(source.iterable);
         await iterator.next();
@@ -224,7 +261,7 @@ describe('abortableIterator', () => {
         expect(await iterator.next()).toEqual({ value: undefined, done: true });
       });
 
-      it('3. on a sync source yielding a rejected promise', async () => {
+      it('on a sync source yielding a rejected promise', async () => {
         const source = new TrackedSource({ values: [1, 2, 3], sync: true, rejectValueAt: 1 });
         const iterator = abortableIterator(source.iterable);
         expect(await iterator.next()).toEqual({ value: 1, done: false });
@@ -232,7 +269,7 @@ describe('abortableIterator', () => {
         expect(source.returnCalls).toBe(1);
       });
 
-      it('3. not after natural completion', async () => {
+      it('not after natural completion', async () => {
         const source = new TrackedSource({ values: [1, 2] });
         const controller = new AbortController();
         const iterator = abortableIterator(source.iterable, { signal: controller.signal });
@@ -242,7 +279,7 @@ describe('abortableIterator', () => {
         expect(source.returnCalls).toBe(0);
       });
 
-      it('3. not after the source failed', async () => {
+      it('not after the source failed', async () => {
         for (const sync of [false, true]) {
           const source = new TrackedSource({ values: [1, 2], failAt: 1, sync });
           const iterator = abortableIterator(source.iterable);
@@ -254,7 +291,7 @@ describe('abortableIterator', () => {
       });
     });
 
-    it('4. does not wait for a source return() that hangs, and reports nothing for it', async () => {
+    it('does not wait for a source return() that hangs, and reports nothing for it', async () => {
       const reported: unknown[] = [];
       const controller = new AbortController();
       const source = hangingAfter([1], 'hang');
@@ -289,7 +326,7 @@ describe('abortableIterator', () => {
       expect(reported[0]).toBeInstanceOf(type);
     });
 
-    it('4. ignores a failing source return() without onReturnError (no unhandled rejection)', async () => {
+    it('ignores a failing source return() without onReturnError (no unhandled rejection)', async () => {
       const source = new TrackedSource({ values: [1, 2], returnBehavior: 'reject' });
       const iterator = abortableIterator(source.iterable);
       await iterator.next();
@@ -318,7 +355,25 @@ describe('abortableIterator', () => {
       },
     );
 
-    it('6. rejects the first next() on an already-aborted signal without pulling or attaching', async () => {
+    it("rejects the first next() and closes the source when a duck-typed signal's addEventListener throws", async () => {
+      const boom = new Error('addEventListener failed');
+      const signal = {
+        aborted: false,
+        reason: undefined,
+        addEventListener() {
+          throw boom;
+        },
+        removeEventListener() {},
+      } as unknown as AbortSignal;
+      const source = new TrackedSource({ values: [1, 2] });
+      const iterator = abortableIterator(source.iterable, { signal });
+      await expect(iterator.next()).rejects.toBe(boom);
+      expect(source.nextCalls).toBe(0);
+      expect(source.returnCalls).toBe(1);
+      expect(await iterator.next()).toEqual({ value: undefined, done: true });
+    });
+
+    it('rejects the first next() on an already-aborted signal without pulling or attaching', async () => {
       const controller = new AbortController();
       controller.abort(new Error('gone'));
       const attaches = countAttaches(controller.signal);
@@ -331,7 +386,7 @@ describe('abortableIterator', () => {
       expect(attaches.count).toBe(0);
     });
 
-    describe('7. leaves no listener on the signal', () => {
+    describe('leaves no listener on the signal', () => {
       const paths: Array<[string, (signal: AbortSignal, controller: AbortController) => Promise<void>]> = [
         [
           'after natural completion',
@@ -371,7 +426,7 @@ describe('abortableIterator', () => {
           },
         ],
       ];
-      it.each(paths)('7. %s', async (_, run) => {
+      it.each(paths)('%s', async (_, run) => {
         const controller = new AbortController();
         const attaches = countAttaches(controller.signal);
         await run(controller.signal, controller);
@@ -379,7 +434,7 @@ describe('abortableIterator', () => {
         expect(listenerCount(controller.signal, 'abort')).toBe(0);
       });
 
-      it('7. many running iterators on one signal share a single native listener', async () => {
+      it('many running iterators on one signal share a single native listener', async () => {
         const controller = new AbortController();
         const attaches = countAttaches(controller.signal);
         const iterators = Array.from({ length: 20 }, () => abortableIterator(hangingAfter([1]).iterable, { signal: controller.signal }));
@@ -394,7 +449,34 @@ describe('abortableIterator', () => {
         expect(listenerCount(controller.signal, 'abort')).toBe(0);
       });
 
-      it('7. while running it holds exactly one listener', async () => {
+      it('10,000 iterators waiting on one signal hold one listener, warn nothing and all reject with the reason', async () => {
+        const controller = new AbortController();
+        const { signal } = controller;
+        const capture = captureWarnings();
+        try {
+          const pending = Array.from({ length: 10_000 }, () =>
+            abortableIterator(neverSettling(), { signal }).next().then(
+              () => 'resolved',
+              (error: unknown) => error,
+            ),
+          );
+          expect(listenerCount(signal, 'abort')).toBe(1);
+          // A synthetic abort event on a live signal is not an abort.
+          signal.dispatchEvent(new Event('abort'));
+          expect(await settlesWithin(Promise.race(pending), 2)).toBe(false);
+          expect(listenerCount(signal, 'abort')).toBe(1);
+          controller.abort();
+          const outcomes = await Promise.all(pending);
+          expect(outcomes.every((outcome) => outcome === signal.reason)).toBe(true);
+          expect(listenerCount(signal, 'abort')).toBe(0);
+          await macrotask();
+          expect(capture.warnings.map((warning) => warning.name)).toEqual([]);
+        } finally {
+          capture.stop();
+        }
+      }, 30_000); // 10,000 of everything: the margin is for a loaded machine
+
+      it('while running it holds exactly one listener', async () => {
         const controller = new AbortController();
         const iterator = abortableIterator(generate([1, 2]), { signal: controller.signal });
         await iterator.next();
@@ -404,8 +486,8 @@ describe('abortableIterator', () => {
       });
     });
 
-    describe('8. concurrent next() calls', () => {
-      it('8. are queued, pulled one at a time and settle in order', async () => {
+    describe('concurrent next() calls', () => {
+      it('are queued, pulled one at a time and settle in order', async () => {
         for (const signal of [undefined, new AbortController().signal]) {
           const tracked = new TrackedSource({ values: [1, 2, 3] });
           const iterator = abortableIterator(tracked.iterable, { signal });
@@ -422,7 +504,7 @@ describe('abortableIterator', () => {
         }
       });
 
-      it('8. all reject with the reason on abort', async () => {
+      it('all reject with the reason on abort', async () => {
         const controller = new AbortController();
         const iterator = abortableIterator(hangingAfter([]).iterable, { signal: controller.signal });
         const pending = [iterator.next(), iterator.next(), iterator.next()];
@@ -447,7 +529,7 @@ describe('abortableIterator', () => {
         expect(await iterator.next()).toEqual({ value: undefined, done: true });
       });
 
-      it(`8. reject with OverflowError beyond ${MAX_PENDING_NEXT_CALLS} waiting calls, leaving the rest intact`, async () => {
+      it(`reject with OverflowError beyond ${MAX_PENDING_NEXT_CALLS} waiting calls, leaving the rest intact`, async () => {
         const controller = new AbortController();
         const iterator = abortableIterator(hangingAfter([]).iterable, { signal: controller.signal });
         const pending = Array.from({ length: MAX_PENDING_NEXT_CALLS }, () => iterator.next());
@@ -460,7 +542,7 @@ describe('abortableIterator', () => {
       });
     });
 
-    it('9. does not pull after an abort, with calls queued or not', async () => {
+    it('does not pull after an abort, with calls queued or not', async () => {
       const controller = new AbortController();
       const source = new TrackedSource({ values: [1, 2, 3, 4] });
       const iterator = abortableIterator(source.iterable, { signal: controller.signal });
@@ -484,7 +566,7 @@ describe('abortableIterator', () => {
       expect(queue.pulled).toBe(1);
     });
 
-    it('9. does not pull when an earlier abort listener calls next() during the abort event', async () => {
+    it('does not pull when an earlier abort listener calls next() during the abort event', async () => {
       const controller = new AbortController();
       const source = new TrackedSource({ values: [1, 2, 3] });
       const iterator = abortableIterator(source.iterable, { signal: controller.signal });
@@ -501,14 +583,14 @@ describe('abortableIterator', () => {
       expect(source.returnCalls).toBe(1);
     });
 
-    describe('10. sync iterables', () => {
-      it('10. awaits promise values as for await does', async () => {
+    describe('sync iterables', () => {
+      it('awaits promise values as for await does', async () => {
         const values = [1, Promise.resolve(2), 3, { then: (resolve: (v: number) => void) => resolve(4) }];
         expect(await collect(abortableIterator(values as Iterable<number>))).toEqual(await collect(values as unknown as AsyncIterable<number>));
         expect(await collect(abortableIterator(values as Iterable<number>))).toEqual([1, 2, 3, 4]);
       });
 
-      it('10. closes the iterator and rejects when a value rejects (tc39/ecma262#2600)', async () => {
+      it('closes the iterator and rejects when a value rejects (tc39/ecma262#2600)', async () => {
         const ours = new TrackedSource({ values: [1, 2, 3], sync: true, rejectValueAt: 1 });
         const seen: number[] = [];
         const error = await (async () => {
@@ -528,7 +610,7 @@ describe('abortableIterator', () => {
         if (native.returnCalls === 1) expect(ours.returnCalls).toBe(native.returnCalls);
       });
 
-      it('10. closes the iterator when reading a value\'s then throws', async () => {
+      it('closes the iterator when reading a value\'s then throws', async () => {
         let returned = 0;
         const error = new SourceError('then getter');
         const poisoned = Object.defineProperty({}, 'then', {
@@ -550,7 +632,47 @@ describe('abortableIterator', () => {
         expect(returned).toBe(1);
       });
 
-      it('10. does not close on a rejected value that comes with done: true', async () => {
+      it('hands each value out in a result object of its own when the source reuses one', async () => {
+        // A sync iterator that recycles its result object, as some hand-written
+        // and pooled iterators do; `for await` (CreateAsyncFromSyncIterator)
+        // creates a fresh result per step.
+        const shared = { value: 0, done: false };
+        let i = 0;
+        const source: Iterable<number> = {
+          [Symbol.iterator]: () => ({
+            next: () => {
+              shared.value = i;
+              shared.done = i++ >= 3;
+              return shared;
+            },
+          }),
+        };
+        for (const options of [{}, { signal: new AbortController().signal }]) {
+          i = 0;
+          const iterator = abortableIterator(source, options);
+          const first = iterator.next();
+          const second = iterator.next();
+          const third = iterator.next();
+          expect(await first).toEqual({ value: 0, done: false });
+          expect(await second).toEqual({ value: 1, done: false });
+          expect(await third).toEqual({ value: 2, done: false });
+          const r3 = await iterator.next();
+          const after = await iterator.next();
+          expect(r3).toEqual({ value: 3, done: true });
+          expect(after).toEqual({ value: undefined, done: true });
+        }
+      });
+
+      it('still passes an async source\'s result objects on as they are', async () => {
+        const result = { value: 1, done: false };
+        const source: AsyncIterable<number> = {
+          [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(result) }),
+        };
+        expect(await abortableIterator(source).next()).toBe(result);
+        expect(await abortableIterator(source, { signal: new AbortController().signal }).next()).toBe(result);
+      });
+
+      it('does not close on a rejected value that comes with done: true', async () => {
         let returned = 0;
         const source = {
           [Symbol.iterator]() {
@@ -566,7 +688,7 @@ describe('abortableIterator', () => {
         expect(returned).toBe(0);
       });
 
-      it('10. does not close when next() throws (the spec; Node 24\'s for await does)', async () => {
+      it('does not close when next() throws (the spec; Node 24\'s for await does)', async () => {
         const source = new TrackedSource({ values: [1, 2], sync: true, failAt: 1 });
         const iterator = abortableIterator(source.iterable);
         await iterator.next();
@@ -574,7 +696,7 @@ describe('abortableIterator', () => {
         expect(source.returnCalls).toBe(0);
       });
 
-      it('10. aborts while waiting on a promise value that never settles', async () => {
+      it('aborts while waiting on a promise value that never settles', async () => {
         const controller = new AbortController();
         let returned = 0;
         const source = {
@@ -596,7 +718,7 @@ describe('abortableIterator', () => {
       });
     });
 
-    it('11. return() settles while a next() is pending on a hung source (tc39/proposal-async-iteration#126)', async () => {
+    it('return() settles while a next() is pending on a hung source (tc39/proposal-async-iteration#126)', async () => {
       const source = hangingAfter<number>([], 'hang');
       const controller = new AbortController();
       const iterator = abortableIterator(source.iterable, { signal: controller.signal });
@@ -612,8 +734,8 @@ describe('abortableIterator', () => {
       expect(await settlesWithin(control.return(undefined), 10)).toBe(false);
     });
 
-    describe('12. return() before the first next()', () => {
-      it('12. closes a source that is its own iterator and attaches nothing', async () => {
+    describe('return() before the first next()', () => {
+      it('closes a source that is its own iterator and attaches nothing', async () => {
         const controller = new AbortController();
         const attaches = countAttaches(controller.signal);
         const source = new TrackedSource({ values: [1, 2] });
@@ -627,7 +749,7 @@ describe('abortableIterator', () => {
         expect(source.returnCalls).toBe(1);
       });
 
-      it('12. closes an async generator that was never started', async () => {
+      it('closes an async generator that was never started', async () => {
         let ran = false;
         async function* body(): AsyncGenerator<number> {
           ran = true;
@@ -639,7 +761,7 @@ describe('abortableIterator', () => {
         expect(ran).toBe(false);
       });
 
-      it('12. a wrapper that is never started attaches nothing to the signal', () => {
+      it('a wrapper that is never started attaches nothing to the signal', () => {
         const controller = new AbortController();
         const attaches = countAttaches(controller.signal);
         abortableIterator(generate([1]), { signal: controller.signal });
@@ -648,7 +770,7 @@ describe('abortableIterator', () => {
       });
     });
 
-    it('13. pulls without Promise.race (per-item cost: bench/iterate.bench.ts)', async () => {
+    it('pulls without Promise.race (per-item cost: bench/iterate.bench.ts)', async () => {
       const original = Promise.race;
       let races = 0;
       Promise.race = function race(this: PromiseConstructor, values: Iterable<unknown>) {

@@ -11,6 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { type EventOverflow, on } from '../src/on.js';
 import { listenerCount } from '../src/testing/index.js';
 
+// Well under 5 s on an idle machine; the margin is for a loaded one (CI, or
+// several suites at once), where the default 5 s timeout fails a correct run.
+const PROPERTY_TIMEOUT = 60_000;
+
 type Op = { kind: 'emit'; count: number } | { kind: 'next' } | { kind: 'jitter'; ticks: number };
 type End = 'none' | 'return' | 'throw' | 'dispose' | 'abort' | 'error' | 'close' | 'break';
 
@@ -190,6 +194,6 @@ describe('on', () => {
         ),
         { numRuns: 1000 },
       );
-    });
+    }, PROPERTY_TIMEOUT);
   });
 });

@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { OverflowError } from '../src/errors.js';
 import { on } from '../src/on.js';
 import { listenerCount } from '../src/testing/index.js';
+import { captureWarnings, macrotask, settlesWithin } from './helpers/iterables.js';
 
 const DONE = { value: undefined, done: true };
 
@@ -33,7 +34,7 @@ async function collect<T>(iterator: AsyncIterable<T>): Promise<T[]> {
 
 describe('on', () => {
   describe('validation', () => {
-    it('1. throws a TypeError naming target for something that is neither emitter nor target', () => {
+    it('throws a TypeError naming target for something that is neither emitter nor target', () => {
       for (const target of [undefined, null, 1, 'x', {}, { on() {} }, { addEventListener() {} }]) {
         // @ts-expect-error not an emitter
         expect(() => on(target, 'x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
@@ -42,7 +43,7 @@ describe('on', () => {
       }
     });
 
-    it('1. throws a TypeError naming event for a bad event name', () => {
+    it('throws a TypeError naming event for a bad event name', () => {
       // @ts-expect-error event must be a string or symbol
       expect(() => on(new EventEmitter(), 1)).toThrow(/"event"/);
       // @ts-expect-error an EventTarget takes string event names only
@@ -52,7 +53,7 @@ describe('on', () => {
       expect(() => on(new EventEmitter(), Symbol('x'))).not.toThrow();
     });
 
-    it('1. throws naming the option for bad options', () => {
+    it('throws naming the option for bad options', () => {
       const emitter = new EventEmitter();
       // @ts-expect-error options must be an object
       expect(() => on(emitter, 'x', 5)).toThrow(/"options"/);
@@ -84,10 +85,46 @@ describe('on', () => {
       // Nothing was attached by any failed call.
       expect(emitter.eventNames()).toEqual([]);
     });
+
+    it('throws ERR_INVALID_ARG_TYPE saying { signal } for a signal passed in place of options', () => {
+      const emitter = new EventEmitter();
+      const controller = new AbortController();
+      let caught: unknown;
+      try {
+        on(emitter, 'x', controller.signal as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(TypeError);
+      expect(caught).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options" argument') });
+      expect((caught as Error).message).toContain('{ signal }');
+      expect(emitter.eventNames()).toEqual([]);
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+    });
+
+    it.each([
+      ["events.on's highWaterMark", { highWaterMark: 10 }, 'highWaterMark', 'capacity'],
+      ["events.on's lowWaterMark", { lowWaterMark: 1 }, 'lowWaterMark', 'capacity'],
+      ['a typo', { capacty: 10 }, 'capacty', 'capacity'],
+      ['a wrong case', { Signal: undefined }, 'Signal', 'signal'],
+    ])('throws ERR_INVALID_ARG_VALUE naming options and the unknown option for %s', (_, options, key, hint) => {
+      const emitter = new EventEmitter();
+      let caught: unknown;
+      try {
+        on(emitter, 'x', options as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(TypeError);
+      expect(caught).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('"options" argument') });
+      expect((caught as Error).message).toContain(`"${key}"`);
+      expect((caught as Error).message).toContain(`Did you mean "${hint}"?`);
+      expect(emitter.eventNames()).toEqual([]);
+    });
   });
 
   describe('semantics', () => {
-    it('2. yields the emitted arguments as an array for an EventEmitter, in order', async () => {
+    it('yields the emitted arguments as an array for an EventEmitter, in order', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'data');
       emitter.emit('data', 1, 'a');
@@ -100,7 +137,7 @@ describe('on', () => {
       await events.return();
     });
 
-    it('2. yields [event] for an EventTarget, like events.on', async () => {
+    it('yields [event] for an EventTarget, like events.on', async () => {
       const target = new EventTarget();
       const events = on(target, 'ping');
       const first = new Event('ping');
@@ -114,7 +151,7 @@ describe('on', () => {
       expect(listenerCount(target, 'ping')).toBe(0);
     });
 
-    it("3. defaults to 1024 events and overflow 'error': the buffer is delivered, then OverflowError", async () => {
+    it("defaults to 1024 events and overflow 'error': the buffer is delivered, then OverflowError", async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       for (let i = 0; i < 1024; i++) emitter.emit('n', i);
@@ -135,7 +172,7 @@ describe('on', () => {
       expect(error).toBeInstanceOf(OverflowError);
     });
 
-    it("4. 'drop-oldest' keeps the latest events, 'drop-newest' the earliest", async () => {
+    it("'drop-oldest' keeps the latest events, 'drop-newest' the earliest", async () => {
       const emitter = new EventEmitter();
       const latest = on(emitter, 'n', { capacity: 2, overflow: 'drop-oldest' });
       const earliest = on(emitter, 'n', { capacity: 2, overflow: 'drop-newest' });
@@ -149,7 +186,7 @@ describe('on', () => {
       expect(listeners(emitter)).toEqual({});
     });
 
-    it('5. return() removes every listener and drops the buffered events', async () => {
+    it('return() removes every listener and drops the buffered events', async () => {
       const emitter = new EventEmitter();
       const controller = new AbortController();
       const events = on(emitter, 'n', { signal: controller.signal, close: ['end'] });
@@ -165,7 +202,7 @@ describe('on', () => {
       expect(await events.return()).toEqual(DONE);
     });
 
-    it('5. break out of for-await removes every listener', async () => {
+    it('break out of for-await removes every listener', async () => {
       const target = new EventTarget();
       const events = on(target, 'tick', { close: ['stop'] });
       for (let i = 0; i < 3; i++) target.dispatchEvent(new Event('tick'));
@@ -179,7 +216,7 @@ describe('on', () => {
       expect(await events.next()).toEqual(DONE);
     });
 
-    it('5. return() settles waiting next() calls with done', async () => {
+    it('return() settles waiting next() calls with done', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       const waiting = [events.next(), events.next()];
@@ -187,7 +224,7 @@ describe('on', () => {
       expect(await Promise.all(waiting)).toEqual([DONE, DONE]);
     });
 
-    it('6. throw() removes every listener, drops the buffer and rejects with the error', async () => {
+    it('throw() removes every listener, drops the buffer and rejects with the error', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       emitter.emit('n', 1);
@@ -197,7 +234,7 @@ describe('on', () => {
       expect(await events.next()).toEqual(DONE);
     });
 
-    it('6. a throw in the for-await body removes every listener', async () => {
+    it('a throw in the for-await body removes every listener', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       emitter.emit('n', 1);
@@ -210,7 +247,7 @@ describe('on', () => {
       expect(listeners(emitter)).toEqual({});
     });
 
-    it('7. abort rejects a waiting next() with signal.reason and removes every listener', async () => {
+    it('abort rejects a waiting next() with signal.reason and removes every listener', async () => {
       const emitter = new EventEmitter();
       const controller = new AbortController();
       const events = on(emitter, 'n', { signal: controller.signal, close: ['end'] });
@@ -225,7 +262,7 @@ describe('on', () => {
       expect(await events.next()).toEqual(DONE);
     });
 
-    it('7. abort drops the buffered events: the next next() rejects', async () => {
+    it('abort drops the buffered events: the next next() rejects', async () => {
       const target = new EventTarget();
       const controller = new AbortController();
       const events = on(target, 'n', { signal: controller.signal });
@@ -236,7 +273,7 @@ describe('on', () => {
       expect(listenerCount(target, 'n')).toBe(0);
     });
 
-    it('7. abort after a close event stops the remaining buffered events too', async () => {
+    it('abort after a close event stops the remaining buffered events too', async () => {
       const emitter = new EventEmitter();
       const controller = new AbortController();
       const events = on(emitter, 'n', { signal: controller.signal, close: ['end'] });
@@ -250,7 +287,7 @@ describe('on', () => {
       await expect(events.next()).rejects.toBe(reason);
     });
 
-    it('8. an already-aborted signal attaches nothing and the first next() rejects with its reason', async () => {
+    it('an already-aborted signal attaches nothing and the first next() rejects with its reason', async () => {
       const emitter = new EventEmitter();
       const target = new EventTarget();
       const reason = new Error('before');
@@ -265,7 +302,7 @@ describe('on', () => {
       await expect(fromTarget.next()).rejects.toBe(reason);
     });
 
-    it("9. an 'error' event ends the iteration after the buffered events, listeners removed", async () => {
+    it("an 'error' event ends the iteration after the buffered events, listeners removed", async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n', { close: ['end'] });
       emitter.emit('n', 1);
@@ -276,7 +313,7 @@ describe('on', () => {
       await expect(events.next()).rejects.toBe(error);
     });
 
-    it("9. an 'error' event rejects waiting next() calls; emit('error') without an argument is still an error", async () => {
+    it("an 'error' event rejects waiting next() calls; emit('error') without an argument is still an error", async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       const waiting = events.next();
@@ -285,7 +322,7 @@ describe('on', () => {
       expect(listeners(emitter)).toEqual({});
     });
 
-    it("9. iterating 'error' itself yields the errors", async () => {
+    it("iterating 'error' itself yields the errors", async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'error');
       const error = new Error('e');
@@ -296,7 +333,7 @@ describe('on', () => {
       expect(listeners(emitter)).toEqual({});
     });
 
-    it('10. a close event ends the iteration after the buffered events, listeners removed', async () => {
+    it('a close event ends the iteration after the buffered events, listeners removed', async () => {
       const emitter = new EventEmitter();
       const waiting = on(emitter, 'n', { close: ['end', 'close'] });
       const pending = waiting.next();
@@ -319,7 +356,7 @@ describe('on', () => {
       expect(listenerCount(target, 'done')).toBe(0);
     });
 
-    it('11. [Symbol.asyncDispose] removes every listener and drops the buffer', async () => {
+    it('[Symbol.asyncDispose] removes every listener and drops the buffer', async () => {
       const emitter = new EventEmitter();
       {
         await using events = on(emitter, 'n');
@@ -330,13 +367,24 @@ describe('on', () => {
       expect(listeners(emitter)).toEqual({});
     });
 
-    it('12. concurrent next() calls each receive one event, in order', async () => {
+    it('concurrent next() calls each receive one event, in order', async () => {
       const emitter = new EventEmitter();
       const events = on(emitter, 'n');
       const reads = [events.next(), events.next(), events.next()];
       for (let i = 0; i < 3; i++) emitter.emit('n', i);
       expect((await Promise.all(reads)).map((r) => r.value)).toEqual([[0], [1], [2]]);
       await events.return();
+    });
+
+    it('rejects a next() beyond 1024 waiting calls with OverflowError, leaving the waiting ones intact', async () => {
+      const emitter = new EventEmitter();
+      const events = on(emitter, 'n');
+      const waiting = Array.from({ length: 1024 }, () => events.next());
+      await expect(events.next()).rejects.toBeInstanceOf(OverflowError);
+      emitter.emit('n', 'first');
+      expect(await waiting[0]).toEqual({ value: ['first'], done: false });
+      await events.return();
+      expect(await waiting[1023]).toEqual(DONE);
     });
 
     it('ignores an event delivered by an emit that began before the iteration ended', async () => {
@@ -347,6 +395,21 @@ describe('on', () => {
       emitter.prependListener('n', () => void events.return());
       expect(() => emitter.emit('n', 1)).not.toThrow();
       expect(await events.next()).toEqual(DONE);
+    });
+
+    it("takes back every listener when a duck-typed signal's addEventListener throws", () => {
+      const emitter = new EventEmitter();
+      const boom = new Error('addEventListener failed');
+      const signal = {
+        aborted: false,
+        reason: undefined,
+        addEventListener() {
+          throw boom;
+        },
+        removeEventListener() {},
+      } as unknown as AbortSignal;
+      expect(() => on(emitter, 'n', { signal, close: ['end'] })).toThrow(boom);
+      expect(listeners(emitter)).toEqual({});
     });
 
     it('takes back what it attached when the target throws while subscribing', () => {
@@ -400,6 +463,66 @@ describe('on', () => {
       await events.next().catch(() => {});
       expect(listeners(emitter)).toEqual({});
       expect(listenerCount(controller.signal, 'abort')).toBe(0);
+    });
+
+    it('10,000 iterators waiting on one signal hold one listener, warn nothing and all reject with the reason', async () => {
+      const controller = new AbortController();
+      const { signal } = controller;
+      const emitter = new EventEmitter();
+      emitter.setMaxListeners(0);
+      const capture = captureWarnings();
+      try {
+        const iterators = Array.from({ length: 10_000 }, () => on(emitter, 'n', { signal }));
+        const pending = iterators.map((events) =>
+          events.next().then(
+            () => 'resolved',
+            (error: unknown) => error,
+          ),
+        );
+        expect(listenerCount(signal, 'abort')).toBe(1);
+        // A synthetic abort event on a live signal is not an abort.
+        signal.dispatchEvent(new Event('abort'));
+        expect(await settlesWithin(Promise.race(pending), 2)).toBe(false);
+        expect(listenerCount(signal, 'abort')).toBe(1);
+        expect(emitter.listenerCount('n')).toBe(10_000);
+        controller.abort();
+        const outcomes = await Promise.all(pending);
+        expect(outcomes.every((outcome) => outcome === signal.reason)).toBe(true);
+        expect(listenerCount(signal, 'abort')).toBe(0);
+        expect(listeners(emitter)).toEqual({});
+        await macrotask();
+        expect(capture.warnings.map((warning) => warning.name)).toEqual([]);
+      } finally {
+        capture.stop();
+      }
+    }, 30_000); // 10,000 of everything: the margin is for a loaded machine
+
+    it('keeps delivering events after a synthetic abort event on its live signal', async () => {
+      const controller = new AbortController();
+      const emitter = new EventEmitter();
+      const events = on(emitter, 'n', { signal: controller.signal });
+      controller.signal.dispatchEvent(new Event('abort'));
+      emitter.emit('n', 1);
+      expect(await events.next()).toEqual({ value: [1], done: false });
+      expect(emitter.listenerCount('n')).toBe(1);
+      await events.return();
+    });
+
+    it('ends consistently and removes the other listeners when the emitter\'s removeListener throws', async () => {
+      const emitter = new EventEmitter();
+      const boom = new Error('removeListener failed');
+      const removeListener = emitter.removeListener.bind(emitter);
+      emitter.removeListener = ((name: string | symbol, listener: (...args: unknown[]) => void) => {
+        removeListener(name, listener);
+        if (name === 'n') throw boom;
+        return emitter;
+      }) as typeof emitter.removeListener;
+      const events = on(emitter, 'n', { close: ['end'] });
+      const waiting = events.next();
+      await expect(events.return()).rejects.toBe(boom);
+      expect(await waiting).toEqual(DONE);
+      expect(await events.next()).toEqual(DONE);
+      expect(listeners(emitter)).toEqual({});
     });
 
     it('does not accumulate listeners on a long-lived signal or emitter across many iterations', async () => {

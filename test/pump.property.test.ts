@@ -7,6 +7,10 @@ import { pump } from '../src/pump.js';
 import { listenerCount } from '../src/testing/index.js';
 import { macrotask, type ReturnBehavior, type SourcePlan, SourceError, TrackedSource } from './helpers/iterables.js';
 
+// Well under 5 s on an idle machine; the margin is for a loaded one (CI, or
+// several suites at once), where the default 5 s timeout fails a correct run.
+const PROPERTY_TIMEOUT = 60_000;
+
 async function jitter(ticks: number): Promise<void> {
   for (let i = 0; i < ticks; i++) await Promise.resolve();
 }
@@ -159,6 +163,6 @@ describe('pump', () => {
         ),
         { numRuns: 2000 },
       );
-    });
+    }, PROPERTY_TIMEOUT);
   });
 });

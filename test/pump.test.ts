@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { pump } from '../src/pump.js';
 import { listenerCount } from '../src/testing/index.js';
 import {
+  captureWarnings,
   countAttaches,
   hangingAfter,
   macrotask,
+  neverSettling,
   ReturnError,
   SourceError,
   settlesWithin,
@@ -55,6 +57,30 @@ describe('pump', () => {
       expect(error).toBeInstanceOf(TypeError);
       expect(error.code).toBe('ERR_INVALID_ARG_TYPE');
       expect(error.message).toContain(name);
+    });
+
+    it('rejects with ERR_INVALID_ARG_TYPE saying { signal } for a signal passed in place of options', async () => {
+      const controller = new AbortController();
+      const error = await rejectionOf(pump([1], () => {}, controller.signal as never));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.code).toBe('ERR_INVALID_ARG_TYPE');
+      expect(error.message).toContain('"options" argument');
+      expect(error.message).toContain('{ signal }');
+    });
+
+    it.each([
+      ['a typo', { singal: undefined }, 'singal', 'signal'],
+      ['a near name', { resolveOnAbrt: true }, 'resolveOnAbrt', 'resolveOnAbort'],
+      ['an unrelated name', { highWaterMark: 16 }, 'highWaterMark', undefined],
+    ])('rejects with ERR_INVALID_ARG_VALUE naming options and the unknown option for %s', async (_, options, key, hint) => {
+      let sinkCalls = 0;
+      const error = await rejectionOf(pump([1], () => void sinkCalls++, options as never));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.code).toBe('ERR_INVALID_ARG_VALUE');
+      expect(error.message).toContain('"options" argument');
+      expect(error.message).toContain(`"${key}"`);
+      if (hint !== undefined) expect(error.message).toContain(`Did you mean "${hint}"?`);
+      expect(sinkCalls).toBe(0);
     });
 
     it('acquires nothing from the source when another argument is invalid', async () => {
@@ -207,6 +233,51 @@ describe('pump', () => {
       await expect(result).resolves.toBeUndefined();
       expect(seen).toEqual([1, 2]);
       expect(source.nextCalls).toBe(2);
+      expect(source.returnCalls).toBe(1);
+    });
+
+    it('10,000 pumps waiting on one signal hold one listener, warn nothing and all reject with the reason', async () => {
+      const controller = new AbortController();
+      const { signal } = controller;
+      const capture = captureWarnings();
+      try {
+        const pending = Array.from({ length: 10_000 }, () =>
+          pump(neverSettling(), () => {}, { signal }).then(
+            () => 'resolved',
+            (error: unknown) => error,
+          ),
+        );
+        expect(listenerCount(signal, 'abort')).toBe(1);
+        // A synthetic abort event on a live signal is not an abort.
+        signal.dispatchEvent(new Event('abort'));
+        expect(await settlesWithin(Promise.race(pending), 2)).toBe(false);
+        expect(listenerCount(signal, 'abort')).toBe(1);
+        controller.abort();
+        const outcomes = await Promise.all(pending);
+        expect(outcomes.every((outcome) => outcome === signal.reason)).toBe(true);
+        expect(listenerCount(signal, 'abort')).toBe(0);
+        await macrotask();
+        expect(capture.warnings.map((warning) => warning.name)).toEqual([]);
+      } finally {
+        capture.stop();
+      }
+    }, 30_000); // 10,000 of everything: the margin is for a loaded machine
+
+    it("rejects without calling the sink and closes the source when a duck-typed signal's addEventListener throws", async () => {
+      const boom = new Error('addEventListener failed');
+      const signal = {
+        aborted: false,
+        reason: undefined,
+        addEventListener() {
+          throw boom;
+        },
+        removeEventListener() {},
+      } as unknown as AbortSignal;
+      const source = new TrackedSource({ values: [1, 2] });
+      let sinkCalls = 0;
+      await expect(pump(source.iterable, () => void sinkCalls++, { signal })).rejects.toBe(boom);
+      expect(sinkCalls).toBe(0);
+      expect(source.nextCalls).toBe(0);
       expect(source.returnCalls).toBe(1);
     });
 

@@ -376,3 +376,27 @@ export class NaiveWrapper<T> implements AsyncIterableIterator<T> {
     return this;
   }
 }
+
+/**
+ * Collects the process warnings emitted (e.g. `MaxListenersExceededWarning`)
+ * until `stop()`. Node emits them on a later tick: wait a macrotask before
+ * reading `warnings`.
+ */
+export function captureWarnings(): { readonly warnings: Error[]; stop(): void } {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error): void => {
+    warnings.push(warning);
+  };
+  process.on('warning', onWarning);
+  return {
+    warnings,
+    stop: () => {
+      process.off('warning', onWarning);
+    },
+  };
+}
+
+/** An async iterable whose every `next()` stays pending forever. */
+export function neverSettling(): AsyncIterable<never> {
+  return { [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => {}) }) };
+}
