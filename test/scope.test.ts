@@ -144,7 +144,7 @@ describe('Scope', () => {
   });
 
   describe('semantics', () => {
-    it('1. run() calls fn at once with the scope signal and resolves with its result', async () => {
+    it('run() calls fn at once with the scope signal and resolves with its result', async () => {
       const scope = new Scope();
       let seen: AbortSignal | undefined;
       const sync = scope.run((signal) => {
@@ -169,7 +169,7 @@ describe('Scope', () => {
       await scope.close();
     });
 
-    it('1. types: run() infers the awaited result; close() resolves to a CloseResult', () => {
+    it('types: run() infers the awaited result; close() resolves to a CloseResult', () => {
       const scope = new Scope();
       expectTypeOf(scope.run(async () => 1)).toEqualTypeOf<Promise<number>>();
       expectTypeOf(scope.run(() => 'x')).toEqualTypeOf<Promise<string>>();
@@ -177,7 +177,7 @@ describe('Scope', () => {
       expectTypeOf(scope.defer(() => {})).toEqualTypeOf<Disposable>();
     });
 
-    it('1. await using closes the scope at the end of the block', async () => {
+    it('await using closes the scope at the end of the block', async () => {
       let signal: AbortSignal | undefined;
       let cleaned = 0;
       {
@@ -192,7 +192,7 @@ describe('Scope', () => {
       expect(cleaned).toBe(1);
     });
 
-    it('1. await using rethrows a cleanup failure as an AggregateError', async () => {
+    it('await using rethrows a cleanup failure as an AggregateError', async () => {
       const boom = new Error('cleanup failed');
       const run = async (): Promise<void> => {
         await using scope = new Scope();
@@ -205,7 +205,7 @@ describe('Scope', () => {
       expect((error as AggregateError).errors).toEqual([boom]);
     });
 
-    it('1. reports its state: open, closing, closed', async () => {
+    it('reports its state: open, closing, closed', async () => {
       const scope = new Scope();
       const gate = deferred();
       void scope.run(() => gate.promise).catch(() => {});
@@ -217,7 +217,7 @@ describe('Scope', () => {
       expect(scope.state).toBe('closed');
     });
 
-    it('2. aborts its signal with the close reason', async () => {
+    it('aborts its signal with the close reason', async () => {
       const scope = new Scope();
       const reason = new Error('shutdown');
       await scope.close(reason);
@@ -225,7 +225,7 @@ describe('Scope', () => {
       expect(scope.signal.reason).toBe(reason);
     });
 
-    it('2. aborts with a DOMException named AbortError when no reason is given', async () => {
+    it('aborts with a DOMException named AbortError when no reason is given', async () => {
       const scope = new Scope();
       await scope.close();
       expect(scope.signal.reason).toBeInstanceOf(DOMException);
@@ -235,7 +235,7 @@ describe('Scope', () => {
       expect((disposed.signal.reason as DOMException).name).toBe('AbortError');
     });
 
-    it('3. rejects every pending handed-out promise with the reason, before the task finishes', async () => {
+    it('rejects every pending handed-out promise with the reason, before the task finishes', async () => {
       const scope = new Scope();
       const gate = deferred<string>();
       const slow = scope.run(() => gate.promise); // ignores the signal until released
@@ -253,7 +253,7 @@ describe('Scope', () => {
       await scope.close(undefined, { timeout: 0 });
     });
 
-    it('3. marks the close rejection handled, so fire-and-forget tasks raise no unhandled rejection', async () => {
+    it('marks the close rejection handled, so fire-and-forget tasks raise no unhandled rejection', async () => {
       let unhandled = 0;
       const onUnhandled = (): void => {
         unhandled++;
@@ -277,7 +277,7 @@ describe('Scope', () => {
       }
     });
 
-    it('4. waits for tasks that honour the signal, then resolves with pending 0', async () => {
+    it('waits for tasks that honour the signal, then resolves with pending 0', async () => {
       const scope = new Scope();
       const events: string[] = [];
       void scope
@@ -293,7 +293,7 @@ describe('Scope', () => {
       expect(events).toEqual(['caller rejected', 'task finished', 'cleanup']);
     });
 
-    it('4. gives up on a task that ignores its signal after the timeout and reports it', async () => {
+    it('gives up on a task that ignores its signal after the timeout and reports it', async () => {
       const scope = new Scope();
       void scope.run(() => never);
       void scope.run(() => never);
@@ -308,7 +308,7 @@ describe('Scope', () => {
       expect(scope.pending).toBe(0);
     });
 
-    it('4. waits as long as it takes with timeout Infinity', async () => {
+    it('waits as long as it takes with timeout Infinity', async () => {
       const scope = new Scope({ timeout: Infinity });
       const gate = deferred();
       void scope.run(() => gate.promise).catch(() => {});
@@ -319,7 +319,7 @@ describe('Scope', () => {
       expect(await closed).toEqual({ pending: 0 });
     });
 
-    it('4. waits 5000 ms by default', async () => {
+    it('waits 5000 ms by default', async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
       const scope = new Scope();
       void scope.run(() => never);
@@ -330,7 +330,7 @@ describe('Scope', () => {
       expect(await closed).toEqual({ pending: 1 });
     });
 
-    it('4. the constructor timeout is the default for close(), the owner signal and await using', async () => {
+    it('the constructor timeout is the default for close(), the owner signal and await using', async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
       const owner = new AbortController();
       const scope = new Scope({ signal: owner.signal, timeout: 100 });
@@ -345,7 +345,7 @@ describe('Scope', () => {
       expect(await scope.close()).toEqual({ pending: 1 });
     });
 
-    it('5. runs cleanups last-in first-out, each once, awaiting each', async () => {
+    it('runs cleanups last-in first-out, each once, awaiting each', async () => {
       const scope = new Scope();
       const order: string[] = [];
       scope.defer(() => order.push('first'));
@@ -359,7 +359,7 @@ describe('Scope', () => {
       expect(order).toEqual(['third', 'second (async)', 'first']);
     });
 
-    it('5. a throwing cleanup does not stop the others; close() rejects with every error in order', async () => {
+    it('a throwing cleanup does not stop the others; close() rejects with every error in order', async () => {
       const scope = new Scope();
       const order: string[] = [];
       const e1 = new Error('one');
@@ -379,7 +379,7 @@ describe('Scope', () => {
       expect(await rejection(scope.close())).toBe(error);
     });
 
-    it('5. defer() returns a Disposable that unregisters the cleanup', async () => {
+    it('defer() returns a Disposable that unregisters the cleanup', async () => {
       const scope = new Scope();
       const order: string[] = [];
       scope.defer(() => order.push('a'));
@@ -396,7 +396,7 @@ describe('Scope', () => {
       b[Symbol.dispose]();
     });
 
-    it('5. accepts cleanups while closing: from a finishing task, and from a cleanup (runs next)', async () => {
+    it('accepts cleanups while closing: from a finishing task, and from a cleanup (runs next)', async () => {
       const scope = new Scope();
       const order: string[] = [];
       scope.defer(() => order.push('registered first'));
@@ -414,7 +414,7 @@ describe('Scope', () => {
       expect(order).toEqual(['registered by a task', 'outer', 'registered by a cleanup', 'registered first']);
     });
 
-    it('5. defer() on a closed scope throws ClosedError with the close reason as cause', async () => {
+    it('defer() on a closed scope throws ClosedError with the close reason as cause', async () => {
       const scope = new Scope();
       const reason = new Error('bye');
       await scope.close(reason);
@@ -428,7 +428,7 @@ describe('Scope', () => {
       expect(error).toMatchObject({ code: 'ERR_LEAKPROOF_CLOSED', cause: reason });
     });
 
-    it('6. closes child scopes first: their signals abort and their cleanups run before the parent’s', async () => {
+    it('closes child scopes first: their signals abort and their cleanups run before the parent’s', async () => {
       const parent = new Scope();
       const child = new Scope({ parent });
       const grandchild = new Scope({ parent: child });
@@ -456,7 +456,7 @@ describe('Scope', () => {
       }
     });
 
-    it('6. the parent waits for its children’s tasks and reports them in pending', async () => {
+    it('the parent waits for its children’s tasks and reports them in pending', async () => {
       const parent = new Scope();
       const child = new Scope({ parent });
       void child.run(() => never);
@@ -471,7 +471,7 @@ describe('Scope', () => {
       expect(order).toEqual(['parent cleanup']);
     });
 
-    it('6. a child closed on its own leaves its parent, which then closes without it', async () => {
+    it('a child closed on its own leaves its parent, which then closes without it', async () => {
       const parent = new Scope();
       const child = new Scope({ parent });
       let childCleanups = 0;
@@ -482,7 +482,7 @@ describe('Scope', () => {
       expect(childCleanups).toBe(1);
     });
 
-    it('6. a child created under a closing or closed parent is born closed with its reason', async () => {
+    it('a child created under a closing or closed parent is born closed with its reason', async () => {
       const parent = new Scope();
       const gate = deferred();
       void parent.run(() => gate.promise).catch(() => {});
@@ -500,7 +500,7 @@ describe('Scope', () => {
       }
     });
 
-    it('7. closing twice returns the same promise and keeps the first reason', async () => {
+    it('closing twice returns the same promise and keeps the first reason', async () => {
       const scope = new Scope();
       const first = new Error('first');
       const a = scope.close(first);
@@ -512,7 +512,7 @@ describe('Scope', () => {
       await scope[Symbol.asyncDispose]();
     });
 
-    it('7. returns the same promise when closed re-entrantly from an abort listener', async () => {
+    it('returns the same promise when closed re-entrantly from an abort listener', async () => {
       const scope = new Scope();
       let inner: Promise<CloseResult> | undefined;
       scope.signal.addEventListener('abort', () => {
@@ -537,7 +537,7 @@ describe('Scope', () => {
       expect(cleaned).toBe(1);
     });
 
-    it('7. a later close() with a shorter timeout shortens the wait in progress (parents too)', async () => {
+    it('a later close() with a shorter timeout shortens the wait in progress (parents too)', async () => {
       const scope = new Scope({ timeout: Infinity });
       void scope.run(() => never);
       const slow = scope.close();
@@ -557,7 +557,7 @@ describe('Scope', () => {
       expect(await childClosed).toEqual({ pending: 1 });
     });
 
-    it('8. run() on a closing or closed scope rejects at once with ClosedError and does not call fn', async () => {
+    it('run() on a closing or closed scope rejects at once with ClosedError and does not call fn', async () => {
       const scope = new Scope();
       const gate = deferred();
       void scope.run(() => gate.promise).catch(() => {});
@@ -578,7 +578,7 @@ describe('Scope', () => {
       expect(calls).toBe(0);
     });
 
-    it('8. a task that closes its own scope is answered with the close reason', async () => {
+    it('a task that closes its own scope is answered with the close reason', async () => {
       const scope = new Scope();
       const reason = new Error('self');
       const result = scope.run(() => {
@@ -596,7 +596,7 @@ describe('Scope', () => {
       ).toBe('done');
     });
 
-    it('9. closes when the owner signal aborts, with its reason, and then holds no listener on it', async () => {
+    it('closes when the owner signal aborts, with its reason, and then holds no listener on it', async () => {
       const owner = new AbortController();
       const scope = new Scope({ signal: owner.signal });
       const task = scope.run(() => never);
@@ -609,7 +609,7 @@ describe('Scope', () => {
       expect(listenerCount(owner.signal, 'abort')).toBe(0);
     });
 
-    it('9. shares one listener on the owner signal among its open scopes and removes it with the last', async () => {
+    it('shares one listener on the owner signal among its open scopes and removes it with the last', async () => {
       const owner = new AbortController();
       const scopes = Array.from({ length: 50 }, () => new Scope({ signal: owner.signal }));
       expect(listenerCount(owner.signal, 'abort')).toBe(1);
@@ -629,7 +629,7 @@ describe('Scope', () => {
       expect(listenerCount(owner.signal, 'abort')).toBe(0);
     });
 
-    it('9. is born closed, attaching nothing, on an already-aborted owner signal', async () => {
+    it('is born closed, attaching nothing, on an already-aborted owner signal', async () => {
       const reason = new Error('already');
       const owner = AbortSignal.abort(reason);
       const scope = new Scope({ signal: owner });
@@ -639,7 +639,7 @@ describe('Scope', () => {
       expect(await rejection(scope.run(() => 1))).toMatchObject({ cause: reason });
     });
 
-    it('9. clears its close timer when the last task settles before the deadline', async () => {
+    it('clears its close timer when the last task settles before the deadline', async () => {
       const scope = new Scope({ timeout: 60_000 });
       const gate = deferred();
       void scope.run(() => gate.promise).catch(() => {});
@@ -651,7 +651,7 @@ describe('Scope', () => {
       expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
     });
 
-    it('9. discards a task’s late outcome, a rejection included, without an unhandled rejection', async () => {
+    it('discards a task’s late outcome, a rejection included, without an unhandled rejection', async () => {
       let unhandled = 0;
       const onUnhandled = (): void => {
         unhandled++;
@@ -673,7 +673,7 @@ describe('Scope', () => {
       }
     });
 
-    it('10. a failing task rejects its caller only; the scope and its other tasks carry on', async () => {
+    it('a failing task rejects its caller only; the scope and its other tasks carry on', async () => {
       const scope = new Scope();
       const boom = new Error('boom');
       const gate = deferred<string>();
@@ -693,7 +693,7 @@ describe('Scope', () => {
       await scope.close();
     });
 
-    it('10. failFast closes the scope with the first error as the reason', async () => {
+    it('failFast closes the scope with the first error as the reason', async () => {
       for (const sync of [false, true]) {
         const scope = new Scope({ failFast: true });
         const other = scope.run(() => never);
@@ -709,7 +709,7 @@ describe('Scope', () => {
       }
     });
 
-    it('10. failFast is not triggered by tasks failing after the close began', async () => {
+    it('failFast is not triggered by tasks failing after the close began', async () => {
       const scope = new Scope({ failFast: true });
       const reason = new Error('closed first');
       void scope
