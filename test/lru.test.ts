@@ -17,8 +17,13 @@
 //     (lru.gc.test.ts)
 // 15. a dropped cache is collectable with its timer pending, and the unref'ed
 //     timer never keeps the process alive (lru.gc.test.ts)
+// 16. onEvict errors: onError, else rethrown from the call, else (timer) a
+//     process warning, never an uncaught exception
+// 17. unknown option names rejected with the name to write instead
 // Model-based sequences live in lru.property.test.ts.
 
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type EvictReason, LRU } from '../src/lru.js';
 
@@ -109,6 +114,54 @@ describe('LRU', () => {
 
     it.each([0, -3, 1.5, NaN, Infinity])('rejects maxSize %s with a RangeError naming options.maxSize', (maxSize) => {
       expect(() => new LRU({ max: 1, maxSize, sizeOf: () => 1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('"options.maxSize"') }));
+    });
+
+    it.each([
+      ['dispose', 'onEvict'],
+      ['disposeAfter', 'onEvict'],
+      ['onEviction', 'onEvict'],
+      ['maxAge', 'ttl'],
+      ['ttlAutopurge', 'ttl'],
+      ['length', 'sizeOf'],
+      ['sizeCalculation', 'sizeOf'],
+      ['maxEntrySize', 'maxSize'],
+      ['onevict', 'onEvict'],
+    ])('rejects the unknown option %s, naming %s instead', (name, hint) => {
+      expect(() => new LRU({ max: 10, [name]: 1 } as never)).toThrow(
+        expect.objectContaining({
+          name: 'TypeError',
+          code: 'ERR_INVALID_ARG_VALUE',
+          message: expect.stringMatching(new RegExp(`"options".*"${name}".*Did you mean "${hint}"`)),
+        }),
+      );
+    });
+
+    it('rejects a positional bound or signal, saying what to write', () => {
+      expect(() => new LRU(100 as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ max }') }),
+      );
+      expect(() => new LRU(new AbortController().signal as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ signal }') }),
+      );
+    });
+
+    it('rejects unknown set options, naming ttl for maxAge, and changes nothing', () => {
+      const cache = new LRU<string, number>({ max: 2 });
+      expect(() => cache.set('a', 1, { maxAge: 5 } as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/"maxAge".*Did you mean "ttl"/) }),
+      );
+      expect(() => cache.set('a', 1, { ttl: 5, size: 3 } as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('"size"') }),
+      );
+      expect(cache.size).toBe(0);
+      cache.set('a', 1, { ttl: 1000 });
+      expect(cache.get('a')).toBe(1);
+    });
+
+    it('rejects a non-function onError', () => {
+      expect(() => new LRU({ max: 1, onError: 'log' as never })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.onError"') }),
+      );
     });
 
     it('validates set options before changing anything', () => {
@@ -411,6 +464,70 @@ describe('LRU', () => {
       expect(error).toBeInstanceOf(AggregateError);
       expect((error as AggregateError).errors.map((e: Error) => e.message)).toEqual(['a', 'b']);
       expect(multi.size).toBe(0);
+    });
+
+    it('hands onEvict errors to onError instead of rethrowing them, on every path', () => {
+      vi.useFakeTimers();
+      const errors: unknown[] = [];
+      const cache = new LRU<string, number>({
+        max: 2,
+        ttl: 100,
+        onEvict: (_v, key) => {
+          throw new Error(key);
+        },
+        onError: (error) => void errors.push(error),
+      });
+      cache.set('a', 1).set('b', 2).set('c', 3); // evicts a
+      expect(() => cache.delete('b')).not.toThrow();
+      vi.advanceTimersByTime(100); // c expires on the timer
+      expect(errors.map((e) => (e as Error).message)).toEqual(['a', 'b', 'c']);
+      expect(cache.size).toBe(0);
+    });
+
+    it('reports an onEvict error on the expiry timer as a warning, not an uncaught exception', async () => {
+      const warnings: Array<Error & { code?: string; detail?: string }> = [];
+      const onWarning = (warning: Error) => void warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const cache = new LRU<string, number>({
+          max: 10,
+          ttl: 5,
+          onEvict: () => {
+            throw new Error('boom from onEvict');
+          },
+        });
+        cache.set('a', 1);
+        await vi.waitFor(() => expect(warnings.some((w) => w.code === 'LEAKPROOF_EVICT_ERROR')).toBe(true), { timeout: 2000 });
+        const warning = warnings.find((w) => w.code === 'LEAKPROOF_EVICT_ERROR')!;
+        expect(warning.name).toBe('LeakproofWarning');
+        expect(warning.message).toContain('onError');
+        expect(warning.detail).toContain('boom from onEvict');
+        // The cache is consistent and keeps working after the error.
+        cache.set('b', 2);
+        expect(cache.get('b')).toBe(2);
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
+    it('does not crash the process when onEvict throws on the expiry timer (child process)', () => {
+      const root = fileURLToPath(new URL('..', import.meta.url));
+      const script = [
+        `import { LRU } from './src/lru.ts';`,
+        `const cache = new LRU({ max: 10, ttl: 5, onEvict: () => { throw new Error('boom from onEvict'); } });`,
+        `cache.set('a', 1);`,
+        // Ref'ed: the child waits for the timer path to run.
+        `setTimeout(() => console.log('alive', cache.size), 100);`,
+      ].join('\n');
+      const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe('alive 0\n');
+      expect(result.stderr).toContain('LEAKPROOF_EVICT_ERROR');
+      expect(result.stderr).toContain('boom from onEvict');
     });
 
     it('rejects a non-positive-integer size with a RangeError and changes nothing', () => {
