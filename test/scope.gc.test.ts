@@ -168,7 +168,7 @@ describe('Scope', () => {
       const cleaned: number[] = [];
       // Created in a helper frame and then referenced only by the owner signal.
       const open = (i: number): void => {
-        const scope = new Scope({ signal: ownerB.signal, timeout: 0 });
+        const scope = new Scope({ signal: ownerB.signal, closeTimeout: 0 });
         tracker.add(scope, `open scope ${i}`);
         const captured = payload(i);
         scope.defer(() => cleaned.push(captured.tag));
@@ -262,7 +262,7 @@ describe('Scope', () => {
     });
 
     it('closed children leave a long-lived parent scope; open ones stay owned by it', async () => {
-      const parent = new Scope({ timeout: 0 });
+      const parent = new Scope({ closeTimeout: 0 });
       const closedTracker = track();
       const openTracker = track();
       const cleaned: number[] = [];

@@ -68,7 +68,7 @@ describe('Scope', () => {
         [{ parent: new AbortController() }, 'options.parent'],
         [{ signal: {} }, 'options.signal'],
         [{ signal: 'x' }, 'options.signal'],
-        [{ timeout: '10' }, 'options.timeout'],
+        [{ closeTimeout: '10' }, 'options.closeTimeout'],
         [{ failFast: 1 }, 'options.failFast'],
       ];
       for (const [options, name] of cases) {
@@ -84,18 +84,46 @@ describe('Scope', () => {
       }
     });
 
-    it('throws ERR_OUT_OF_RANGE for a negative, NaN or over-long options.timeout', () => {
+    it('throws ERR_OUT_OF_RANGE for a negative, NaN or over-long options.closeTimeout', () => {
       for (const timeout of [-1, Number.NaN, 2 ** 31, -Infinity]) {
-        expect(() => new Scope({ timeout })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-        expect(() => new Scope({ timeout })).toThrow(/"options\.timeout"/);
-        expect(() => new Scope({ timeout })).toThrow(RangeError);
+        expect(() => new Scope({ closeTimeout: timeout })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+        expect(() => new Scope({ closeTimeout: timeout })).toThrow(/"options\.closeTimeout"/);
+        expect(() => new Scope({ closeTimeout: timeout })).toThrow(RangeError);
       }
-      for (const timeout of [0, 1.5, 2 ** 31 - 1, Infinity]) expect(() => new Scope({ timeout })).not.toThrow();
+      for (const timeout of [0, 1.5, 2 ** 31 - 1, Infinity]) expect(() => new Scope({ closeTimeout: timeout })).not.toThrow();
+    });
+
+    it('rejects the 0.1 option timeout, naming closeTimeout (the grace period of close, not a lifetime)', () => {
+      for (const [name, hint] of [
+        ['timeout', 'closeTimeout'],
+        ['gracePeriod', 'closeTimeout'],
+        ['abortSignal', 'signal'],
+        ['failfast', 'failFast'],
+      ]) {
+        expect(() => new Scope({ [name!]: 10 } as never)).toThrow(
+          expect.objectContaining({
+            name: 'TypeError',
+            code: 'ERR_INVALID_ARG_VALUE',
+            message: expect.stringMatching(new RegExp(`"options".*"${name}".*Did you mean "${hint}"`)),
+          }),
+        );
+      }
+    });
+
+    it('rejects a positional signal or parent scope, saying { signal } / { parent }', () => {
+      const owner = new AbortController();
+      expect(() => new Scope(owner.signal as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ signal }') }),
+      );
+      expect(listenerCount(owner.signal, 'abort')).toBe(0);
+      expect(() => new Scope(new Scope() as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ parent }') }),
+      );
     });
 
     it('attaches nothing when the constructor throws', () => {
       const owner = new AbortController();
-      expect(() => new Scope({ signal: owner.signal, timeout: -1 })).toThrow(RangeError);
+      expect(() => new Scope({ signal: owner.signal, closeTimeout: -1 })).toThrow(RangeError);
       expect(() => new Scope({ signal: owner.signal, failFast: 'yes' as never })).toThrow(TypeError);
       expect(listenerCount(owner.signal, 'abort')).toBe(0);
     });
@@ -137,6 +165,10 @@ describe('Scope', () => {
         expect(error).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
         expect((error as Error).message).toContain('"options.timeout"');
       }
+      const unknown = await rejection(scope.close(undefined, { closeTimeout: 5 } as never));
+      expect(unknown).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/"closeTimeout".*Did you mean "timeout"/) });
+      const positional = await rejection(scope.close(undefined, 5 as never));
+      expect(positional).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
       expect(scope.state).toBe('open');
       expect(scope.signal.aborted).toBe(false);
       await expect(scope.close()).resolves.toEqual({ pending: 0 });
@@ -181,7 +213,7 @@ describe('Scope', () => {
       let signal: AbortSignal | undefined;
       let cleaned = 0;
       {
-        await using scope = new Scope({ timeout: 0 });
+        await using scope = new Scope({ closeTimeout: 0 });
         signal = scope.signal;
         scope.defer(() => cleaned++);
         void scope.run(() => never);
@@ -308,8 +340,55 @@ describe('Scope', () => {
       expect(scope.pending).toBe(0);
     });
 
+    it('warns, naming the tasks, when the close timeout runs out with tasks still running', async () => {
+      const warnings: Array<Error & { code?: string }> = [];
+      const onWarning = (warning: Error) => void warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const scope = new Scope({ closeTimeout: 5 });
+        void scope.run(function readLoopIgnoringAbort() {
+          return never;
+        });
+        void scope.run(() => never);
+        void scope.run(async (signal) => {
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        });
+        const result = await scope.close();
+        expect(result).toEqual({ pending: 2 });
+        // Other tests' warnings may arrive meanwhile (warnings are emitted on
+        // a later tick): pick ours by its task's name.
+        const ours = (w: Error & { code?: string }) =>
+          w.code === 'LEAKPROOF_CLOSE_TIMEOUT' && w.message.includes('readLoopIgnoringAbort');
+        await vi.waitFor(() => expect(warnings.some(ours)).toBe(true));
+        const warning = warnings.find(ours)!;
+        expect(warning.name).toBe('LeakproofWarning');
+        expect(warning.message).toContain('2 task(s)');
+        expect(warning.message).toContain('readLoopIgnoringAbort, <anonymous>');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
+    it('does not warn when every task settles within the close timeout', async () => {
+      const warnings: Array<Error & { code?: string }> = [];
+      const onWarning = (warning: Error) => void warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const scope = new Scope({ closeTimeout: 1000 });
+        void scope.run(async function stopsOnAbort(signal) {
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        });
+        expect(await scope.close()).toEqual({ pending: 0 });
+        await nextMacrotask();
+        await nextMacrotask();
+        expect(warnings.filter((w) => w.message.includes('stopsOnAbort'))).toEqual([]);
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
     it('waits as long as it takes with timeout Infinity', async () => {
-      const scope = new Scope({ timeout: Infinity });
+      const scope = new Scope({ closeTimeout: Infinity });
       const gate = deferred();
       void scope.run(() => gate.promise).catch(() => {});
       const closed = scope.close();
@@ -333,7 +412,7 @@ describe('Scope', () => {
     it('the constructor timeout is the default for close(), the owner signal and await using', async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
       const owner = new AbortController();
-      const scope = new Scope({ signal: owner.signal, timeout: 100 });
+      const scope = new Scope({ signal: owner.signal, closeTimeout: 100 });
       let cleaned = false;
       scope.defer(() => (cleaned = true));
       void scope.run(() => never);
@@ -538,7 +617,7 @@ describe('Scope', () => {
     });
 
     it('a later close() with a shorter timeout shortens the wait in progress (parents too)', async () => {
-      const scope = new Scope({ timeout: Infinity });
+      const scope = new Scope({ closeTimeout: Infinity });
       void scope.run(() => never);
       const slow = scope.close();
       await nextMacrotask();
@@ -548,8 +627,8 @@ describe('Scope', () => {
       expect(await fast).toEqual({ pending: 1 });
 
       // A parent closing with a deadline tightens a child already waiting forever.
-      const parent = new Scope({ timeout: Infinity });
-      const child = new Scope({ parent, timeout: Infinity });
+      const parent = new Scope({ closeTimeout: Infinity });
+      const child = new Scope({ parent, closeTimeout: Infinity });
       void child.run(() => never);
       const childClosed = child.close();
       expect(await status(childClosed)).toBe('pending');
@@ -640,7 +719,7 @@ describe('Scope', () => {
     });
 
     it('clears its close timer when the last task settles before the deadline', async () => {
-      const scope = new Scope({ timeout: 60_000 });
+      const scope = new Scope({ closeTimeout: 60_000 });
       const gate = deferred();
       void scope.run(() => gate.promise).catch(() => {});
       const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
