@@ -76,6 +76,18 @@ describe.each([
       expect(b.message).toContain('"options.unref"');
     });
 
+    it('rejects unknown options, naming unref for the timers/promises ref, and a positional signal', () => {
+      const a = codeAndName(() => start({}, noop, 10, { ref: false } as never));
+      expect(a).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+      expect(a.message).toMatch(/"options".*"ref".*Did you mean "unref"/);
+      const b = codeAndName(() => start({}, noop, 10, { unreff: true } as never));
+      expect(b).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+      expect(b.message).toMatch(/"unreff".*Did you mean "unref"/);
+      const c = codeAndName(() => start({}, noop, 10, new AbortController().signal as never));
+      expect(c).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+      expect(c.message).toContain('{ signal }');
+    });
+
     it('starts no timer when it throws', () => {
       const before = activeTimeouts();
       expect(() => start({}, noop, 10, { unref: 1 as never })).toThrow(TypeError);
