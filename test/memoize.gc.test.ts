@@ -201,6 +201,55 @@ describe('memoize', () => {
     });
   });
 
+  describe('leaks (the strong key trie)', () => {
+    /**
+     * Calls `m(first, second)` with fresh object arguments `count` times and
+     * tracks the arguments (a frame of its own: nothing of the loop survives).
+     */
+    function callWithObjects(m: (a: object, b: object) => unknown, count: number, args: Tracker, from = 0): void {
+      for (let i = from; i < from + count; i++) {
+        const a = { tag: `a${i}` };
+        const b = { tag: `b${i}` };
+        args.add(a, `first argument ${i}`);
+        args.add(b, `second argument ${i}`);
+        m(a, b);
+      }
+    }
+
+    /** A trie of Maps that removes the leaf's entry but never its emptied nodes. */
+    function unprunedTrieMemoize(fn: (a: object, b: object) => unknown, max: number): (a: object, b: object) => unknown {
+      const root = new Map<object, Map<object, unknown>>();
+      const order: Array<[object, object]> = [];
+      return (a, b) => {
+        let inner = root.get(a);
+        if (inner?.has(b)) return inner.get(b);
+        const value = fn(a, b);
+        if (inner === undefined) root.set(a, (inner = new Map()));
+        inner.set(b, value);
+        order.push([a, b]);
+        if (order.length > max) {
+          const [oldA, oldB] = order.shift()!;
+          root.get(oldA)!.delete(oldB); // the emptied inner Map stays, keyed by oldA
+        }
+        return value;
+      };
+    }
+
+    it('releases the arguments of evicted entries: the trie shrinks with them (control: a trie that never prunes)', async () => {
+      const args = track();
+      const m = memoize((a: object, b: object) => [a, b].length, { max: 10 });
+      callWithObjects(m, 200, args);
+      // The last 10 entries (20 arguments) stay cached, so they stay alive.
+      await expectCollectable(args, { atLeast: 380 });
+      expect(m.stats.size).toBe(10);
+
+      const control = track();
+      const theirs = unprunedTrieMemoize((a, b) => [a, b].length, 10);
+      callWithObjects(theirs, 200, control);
+      await expect(expectCollectable(control, { atLeast: 380 })).rejects.toBeInstanceOf(LeakError);
+    });
+  });
+
   describe('leaks (weak: true)', () => {
     /** Caches `count` entries whose results reference their key objects; tracks both. */
     function fillWeak(
