@@ -43,6 +43,7 @@ export type { MemoizeStats };
 
 // ---------------------------------------------------------------------------
 // Public types
+
 /** Options of {@link memoize}. */
 export interface MemoizeOptions<A extends readonly unknown[] = unknown[]> {
   /**
@@ -98,7 +99,7 @@ export type Memoized<F extends (...args: any[]) => unknown> = F & MemoizedMethod
  * and `f(1, undefined)` are cached separately. Pass `key` to choose another
  * key. `this` is passed through to `fn` but is not part of the key. A thrown
  * error is not cached. A returned promise is cached as it is, rejected or not:
- * use {@link memoizeAsync} for async functions. The returned function has
+ * use `memoizeAsync` for async functions. The returned function has
  * `fn`'s `name` and `length`.
  *
  * Guarantees: at most `max` results (default 1,000) are reachable from the
@@ -110,7 +111,7 @@ export type Memoized<F extends (...args: any[]) => unknown> = F & MemoizedMethod
  * primitives are kept like any other.
  *
  * Does not: make concurrent async calls share a promise that is retried on
- * failure ({@link memoizeAsync} does), compare arguments structurally (two
+ * failure (`memoizeAsync` does), compare arguments structurally (two
  * equal-looking objects are two keys; use `key`), or hold primitive arguments
  * weakly.
  *
@@ -167,10 +168,8 @@ export function memoize<F extends (...args: any[]) => unknown>(
 
 const MEMOIZE_OPTIONS = ['max', 'ttl', 'key', 'weak'] as const;
 
-
 // ---------------------------------------------------------------------------
 // Strong keys: a trie of Maps, one level per argument (internal/key-trie.ts).
-
 
 // An LRU eviction listener that closes over the trie (and the memo whose
 // front cache it keeps honest) only.
@@ -353,7 +352,6 @@ function keyedMemoized(memo: KeyedMemo): (this: unknown) => unknown {
     return value;
   };
 }
-
 
 // ---------------------------------------------------------------------------
 // Weak keys: the trie and its tokens live in internal/weak-trie.ts.
