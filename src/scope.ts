@@ -333,6 +333,9 @@ export class Scope implements AsyncDisposable {
   run<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
     if (typeof fn !== 'function') return Promise.reject(invalidArgType('fn', 'of type function', fn));
     if (this.#state !== OPEN) return Promise.reject(this.#closedError());
+    // Read before the task starts: a throwing `name` getter must not leave a
+    // started task untracked.
+    const name = taskName(fn);
     let value: unknown;
     try {
       value = fn(this.#controller.signal);
@@ -356,7 +359,7 @@ export class Scope implements AsyncDisposable {
       return result;
     }
     const result = newPromise<unknown>() as Promise<T>;
-    const task = new Task(this, Scope.#onTaskSettled, fn.name, result, lastResolve(), lastReject());
+    const task = new Task(this, Scope.#onTaskSettled, name, result, lastResolve(), lastReject());
     clearResolvers();
     (this.#tasks ??= new Set()).add(task);
     // `promise === value` only for native promises: a converted thenable or
@@ -818,6 +821,16 @@ function warnCloseTimeout(names: readonly string[]): void {
       `timeout: ${shown.join(', ')}. They are still running; the cleanups ran without them`,
     'LEAKPROOF_CLOSE_TIMEOUT',
   );
+}
+
+/** The task function's name for the close-timeout warning; '' when it has none (or a hostile getter). */
+function taskName(fn: (...args: never[]) => unknown): string {
+  try {
+    const name: unknown = fn.name;
+    return typeof name === 'string' ? name : '';
+  } catch {
+    return '';
+  }
 }
 
 function publish(outcome: Outcome): CloseResult {
