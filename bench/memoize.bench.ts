@@ -32,7 +32,8 @@ import { LRUCache } from 'lru-cache';
 import memoizee from 'memoizee';
 import moize from 'moize';
 import pMemoize from 'p-memoize';
-import { type MemoizeAsyncContext, memoize, memoizeAsync } from '../src/memoize.js';
+import { type MemoizeAsyncContext, memoizeAsync } from '../src/memoize-async.js';
+import { memoize } from '../src/memoize.js';
 import { type Contender, printHeader, printRows, retainedPerOp, runScenario } from './harness.js';
 
 const OPS = 200_000;

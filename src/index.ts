@@ -22,18 +22,17 @@ export type { EventIterator, EventEmitterLike, EventOverflow, OnOptions } from '
 
 export { LRU } from './lru.js';
 export type { EvictReason, LRUOptions, LRUSetOptions } from './lru.js';
-export { memoize, memoizeAsync, MEMOIZE_DEFAULT_MAX } from './memoize.js';
+export { memoize, MEMOIZE_DEFAULT_MAX } from './memoize.js';
+export type { Memoized, MemoizedMethods, MemoizeOptions, MemoizeStats } from './memoize.js';
+export { memoizeAsync } from './memoize-async.js';
 export type {
-  Memoized,
-  MemoizedMethods,
-  MemoizeOptions,
-  MemoizeStats,
   MemoizedAsync,
+  MemoizeAsyncArgs,
   MemoizeAsyncOptions,
   MemoizeAsyncCallOptions,
   MemoizeAsyncContext,
   MemoizeAsyncStats,
-} from './memoize.js';
+} from './memoize-async.js';
 
 export { Scope } from './scope.js';
 export type {

@@ -26,7 +26,8 @@
 // https://nodejs.org/api/timers.html#settimeoutcallback-delay-args (delays
 // above 2^31-1 ms become 1 ms).
 
-import { invalidArgType, outOfRange, validateOptions } from './internal/validate.js';
+import { invalidArgType, outOfRange, validateOptionsBag } from './internal/validate.js';
+import { emitWarning } from './internal/warn.js';
 
 /**
  * Why an entry left the cache, as reported to {@link LRUOptions.onEvict}:
@@ -71,9 +72,22 @@ export interface LRUOptions<K, V> {
    * Called exactly once for every entry that leaves the cache, with the
    * reason. It runs after the operation that removed the entry has finished
    * updating the cache, so it may call back into the cache freely; entries
-   * removed by such calls are reported after it returns, in order.
+   * removed by such calls are reported after it returns, in order. If it
+   * throws, see `onError`.
    */
   onEvict?: (value: V, key: K, reason: EvictReason) => void;
+  /**
+   * Receives each error thrown by `onEvict`, instead of the error being
+   * rethrown from the call that removed the entry; on the expiry timer, where
+   * no call of yours removed it, this is where such an error goes. Without
+   * `onError`, an `onEvict` error is rethrown from `get`/`set`/`delete`/...,
+   * and on the timer it is reported as a process warning (`LeakproofWarning`,
+   * code `LEAKPROOF_EVICT_ERROR`, the error's stack in its detail): never an
+   * uncaught exception, so a throwing `onEvict` cannot crash the process from
+   * a timer. An error thrown by `onError` itself takes the same route.
+   * @default rethrow; a warning on the timer
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** Options of {@link LRU.set}. */
@@ -165,8 +179,16 @@ function cancelTimer(timer: ExpiryTimer): void {
  *   called, most recent first, with their current values, skipping entries
  *   removed or expired since; the cache may be changed freely meanwhile.
  * - If `onEvict` throws, the cache is already consistent and the remaining
- *   removed entries are still reported; then the error is rethrown from the
- *   call that removed them (an `AggregateError` if several threw).
+ *   removed entries are still reported; then the error goes to `onError`, or
+ *   without it is rethrown from the call that removed them (an
+ *   `AggregateError` if several threw). Entries expired by the timer have no
+ *   such call: their `onEvict` errors go to `onError`, or become a process
+ *   warning (`LEAKPROOF_EVICT_ERROR`), never an uncaught exception.
+ * - Options are checked by name: lru-cache's `dispose` (use `onEvict`),
+ *   `maxAge`/`ttlAutopurge` (use `ttl`: expired entries are always purged, by
+ *   one timer per cache) and `sizeCalculation`/`length` (use `sizeOf`) are
+ *   rejected with the name to write, as is a bare number (`new LRU(100)`:
+ *   write `{ max: 100 }`).
  *
  * @typeParam K The key type.
  * @typeParam V The value type.
@@ -193,6 +215,7 @@ export class LRU<K, V> implements Iterable<[K, V]>, Disposable {
   /** The default TTL; `Infinity` for none. */
   readonly #ttl: number;
   readonly #onEvict: ((value: V, key: K, reason: EvictReason) => void) | undefined;
+  readonly #onError: ((error: unknown) => void) | undefined;
   /** The most slots ever needed: min(max, maxSize). */
   readonly #slotLimit: number;
 
@@ -249,15 +272,19 @@ export class LRU<K, V> implements Iterable<[K, V]>, Disposable {
    * integer, or `ttl` is not a number > 0.
    */
   constructor(options: LRUOptions<K, V>) {
-    if (options === null || typeof options !== 'object') {
-      throw invalidArgType('options', 'of type object', options);
-    }
-    const { max, maxSize, sizeOf, ttl, onEvict } = options;
+    // quick-lru, tiny-lru and mnemonist take the bound positionally.
+    if (typeof options === 'number') throw invalidArgType('options', 'of type object (write `{ max }`)', options);
+    if (options === undefined) throw invalidArgType('options', 'of type object', options);
+    validateOptionsBag(options, 'options', LRU_OPTIONS, LRU_HINTS);
+    const { max, maxSize, sizeOf, ttl, onEvict, onError } = options;
     if (typeof max !== 'number') throw invalidArgType('options.max', 'of type number', max);
     if (maxSize !== undefined) {
       if (typeof maxSize !== 'number') throw invalidArgType('options.maxSize', 'of type number', maxSize);
       if (!isPositiveInteger(maxSize)) throw outOfRange('options.maxSize', 'a positive integer', maxSize);
-      if (sizeOf === undefined) throw invalidArgType('options.sizeOf', 'of type function when options.maxSize is set', sizeOf);
+      if (sizeOf === undefined) {
+        // quick-lru's `maxSize` is a count: say which option that is here.
+        throw invalidArgType('options.sizeOf', 'of type function when options.maxSize is set (for a count bound, use options.max)', sizeOf);
+      }
     }
     if (sizeOf !== undefined) {
       if (typeof sizeOf !== 'function') throw invalidArgType('options.sizeOf', 'of type function', sizeOf);
@@ -274,12 +301,16 @@ export class LRU<K, V> implements Iterable<[K, V]>, Disposable {
     if (onEvict !== undefined && typeof onEvict !== 'function') {
       throw invalidArgType('options.onEvict', 'of type function', onEvict);
     }
+    if (onError !== undefined && typeof onError !== 'function') {
+      throw invalidArgType('options.onError', 'of type function', onError);
+    }
 
     this.#max = max;
     this.#maxSize = maxSize ?? Infinity;
     this.#sizeOf = sizeOf;
     this.#ttl = ttl ?? Infinity;
     this.#onEvict = onEvict;
+    this.#onError = onError;
     this.#slotLimit = Math.min(max, maxSize ?? Infinity);
     this.#next = this.#prev = this.#slotLimit <= MAX_UINT16_SLOT ? EMPTY_SHORT_LINKS : EMPTY_LINKS;
     this.#reports = onEvict === undefined ? NO_REPORTS : [];
@@ -369,7 +400,7 @@ export class LRU<K, V> implements Iterable<[K, V]>, Disposable {
   set(key: K, value: V, options?: LRUSetOptions): this {
     let ttl = this.#ttl;
     if (options !== undefined) {
-      validateOptions(options, 'options');
+      validateSetOptions(options);
       const entryTTL = options.ttl;
       if (entryTTL !== undefined) {
         validateTTL(entryTTL, 'options.ttl');
@@ -661,7 +692,8 @@ export class LRU<K, V> implements Iterable<[K, V]>, Disposable {
 
   // --- Eviction reports ------------------------------------------------------
 
-  #drain(): void {
+  /** Reports the queued removals; `onTimer` when no caller is there to throw to. */
+  #drain(onTimer = false): void {
     // A report made while draining (onEvict called back into the cache) is
     // appended to the queue and picked up by the loop below.
     if (this.#draining) return;
@@ -682,9 +714,34 @@ export class LRU<K, V> implements Iterable<[K, V]>, Disposable {
     }
     reports.length = 0;
     this.#draining = false;
-    if (errors !== undefined) {
-      throw errors.length === 1 ? errors[0] : new AggregateError(errors, `options.onEvict threw ${errors.length} errors`);
+    if (errors !== undefined) this.#fail(errors, onTimer);
+  }
+
+  // The route of onEvict's errors: onError, else the caller, else (on the
+  // timer, where the only "caller" is the event loop and a throw would crash
+  // the process) a warning.
+  #fail(errors: unknown[], onTimer: boolean): void {
+    const onError = this.#onError;
+    let unhandled = errors;
+    if (onError !== undefined) {
+      unhandled = [];
+      for (const error of errors) {
+        try {
+          onError(error);
+        } catch (thrown) {
+          unhandled.push(thrown);
+        }
+      }
+      if (unhandled.length === 0) return;
     }
+    const error =
+      unhandled.length === 1 ? unhandled[0] : new AggregateError(unhandled, `options.onEvict threw ${unhandled.length} errors`);
+    if (!onTimer) throw error;
+    emitWarning(
+      'An LRU entry expired by its timer was reported to options.onEvict, which threw; pass options.onError to handle it',
+      'LEAKPROOF_EVICT_ERROR',
+      error,
+    );
   }
 
   // --- TTL ---------------------------------------------------------------------
@@ -817,8 +874,38 @@ export class LRU<K, V> implements Iterable<[K, V]>, Disposable {
     const now = performance.now();
     this.#expireDue(now);
     if (this.#heapLength !== 0) this.#arm(this.#expires[this.#heap[0]!]!, now);
-    if (this.#reports.length !== 0) this.#drain();
+    if (this.#reports.length !== 0) this.#drain(true);
   }
+}
+
+const LRU_OPTIONS = ['max', 'maxSize', 'sizeOf', 'ttl', 'onEvict', 'onError'] as const;
+
+/** What lru-cache (v6 to v11), quick-lru and tiny-lru users type, and the name here. */
+const LRU_HINTS: Readonly<Record<string, string>> = {
+  dispose: 'onEvict',
+  disposeAfter: 'onEvict',
+  onEviction: 'onEvict',
+  maxAge: 'ttl',
+  ttlAutopurge: 'ttl',
+  length: 'sizeOf',
+  sizeCalculation: 'sizeOf',
+  maxEntrySize: 'maxSize',
+};
+
+const SET_OPTIONS = ['ttl'] as const;
+const SET_HINTS: Readonly<Record<string, string>> = { maxAge: 'ttl' };
+
+// On the hot path of `set(key, value, { ttl })`: a plain `for...in` allocates
+// nothing; the shared validator (which builds the error) runs only on a miss.
+function validateSetOptions(options: unknown): asserts options is LRUSetOptions {
+  if (options !== null && typeof options === 'object' && !('aborted' in options)) {
+    let ok = true;
+    for (const key in options) {
+      if (key !== 'ttl' && Object.hasOwn(options, key)) ok = false;
+    }
+    if (ok) return;
+  }
+  validateOptionsBag(options, 'options', SET_OPTIONS, SET_HINTS);
 }
 
 const KEYS = 0;

@@ -37,8 +37,9 @@ import {
   validateBoolean,
   validateFunction,
   validateOptionalAbortSignal,
-  validateOptions,
+  validateOptionsBag,
 } from './internal/validate.js';
+import { emitWarning } from './internal/warn.js';
 
 /** Options of the {@link Scope} constructor. */
 export interface ScopeOptions {
@@ -59,13 +60,19 @@ export interface ScopeOptions {
    */
   signal?: AbortSignal | undefined;
   /**
-   * How long `close()` waits, by default, for tasks to finish after their
-   * signal aborted, in milliseconds (`Infinity`: wait as long as it takes).
-   * Also used when the scope is closed by its owner signal or by `failFast`,
-   * and by `await using`.
+   * The grace period of a close: how long `close()` waits, by default, for
+   * tasks to finish after their signal aborted, in milliseconds, 0 to
+   * 2^31-1 or `Infinity` (wait as long as it takes). Not a lifetime: an open
+   * scope never times out. Also used when the scope is closed by its owner
+   * signal or by `failFast`, and by `await using`. When it runs out with
+   * tasks still running, the close stops waiting for them, runs the cleanups,
+   * resolves with their number in `pending`, and emits a process warning
+   * (`LeakproofWarning`, code `LEAKPROOF_CLOSE_TIMEOUT`) naming them (each by
+   * its function's name), so a task that ignores its signal is never silent.
+   * (Named `timeout` in 0.1; `timeout` is now rejected with this name.)
    * @default 5000
    */
-  timeout?: number | undefined;
+  closeTimeout?: number | undefined;
   /**
    * Close the scope, with the error as the reason, as soon as one task fails
    * (Go's `errgroup`). The failing task's caller still gets the error itself;
@@ -80,9 +87,10 @@ export interface CloseOptions {
   /**
    * How long to wait for tasks to finish after their signal aborted, in
    * milliseconds, 0 to 2^31-1 or `Infinity`. Cleanups run when it elapses even
-   * if tasks are still running; they are reported in `pending`. A later
-   * `close()` call may shorten a running close's wait, never lengthen it.
-   * @default the scope's `timeout` option (5000)
+   * if tasks are still running; they are reported in `pending` and in a
+   * `LEAKPROOF_CLOSE_TIMEOUT` warning. A later `close()` call may shorten a
+   * running close's wait, never lengthen it.
+   * @default the scope's `closeTimeout` option (5000)
    */
   timeout?: number | undefined;
 }
@@ -92,7 +100,8 @@ export interface CloseResult {
   /**
    * Tasks (of this scope and its descendants) that had not settled when the
    * wait ended: they ignored their signal for longer than the timeout. The
-   * scope no longer observes them; their outcome is discarded.
+   * scope no longer observes them; their outcome is discarded. Each scope
+   * also names its own in a `LEAKPROOF_CLOSE_TIMEOUT` process warning.
    */
   readonly pending: number;
 }
@@ -112,7 +121,7 @@ const STATE_NAMES: readonly ScopeState[] = ['open', 'closing', 'closed'];
 
 /** A timer cannot wait longer (2^31 - 1 ms); above it Node silently uses 1 ms. */
 const TIMEOUT_MAX = 2_147_483_647;
-const DEFAULT_TIMEOUT = 5_000;
+const DEFAULT_CLOSE_TIMEOUT = 5_000;
 
 type Resolve = (value: unknown) => void;
 type Reject = (reason: unknown) => void;
@@ -131,13 +140,6 @@ const EMPTY_RESULT: CloseResult = /* @__PURE__ */ Object.freeze({ pending: 0 });
 let emptyOutcomePromise: Promise<Outcome> | undefined;
 let emptyResultPromise: Promise<CloseResult> | undefined;
 
-// Accessors to Scope's private members for the module-level helpers below,
-// installed by a static block. Module-level helpers (rather than closures made
-// per call) keep the caller's scope out of long-lived callbacks.
-let taskSettled!: (scope: Scope, task: Task, failed: boolean, reason: unknown) => void;
-let deadlineReached!: (scope: Scope) => void;
-let ownerAborted!: (scope: Scope, reason: unknown) => void;
-
 /**
  * A lifetime: tasks started with {@link Scope.run}, cleanups registered with
  * {@link Scope.defer} and child scopes, all ended together by
@@ -146,7 +148,7 @@ let ownerAborted!: (scope: Scope, reason: unknown) => void;
  * Closing aborts {@link Scope.signal} with the reason, settles every promise
  * the scope handed out (rejected with the reason) at once, closes the child
  * scopes (youngest first, concurrently), waits for the tasks themselves to
- * finish for up to `timeout` milliseconds, then runs the cleanups last-in
+ * finish for up to `closeTimeout` milliseconds, then runs the cleanups last-in
  * first-out, one at a time.
  *
  * A failing task is reported to the caller of `run()` only, and the scope
@@ -197,7 +199,7 @@ let ownerAborted!: (scope: Scope, reason: unknown) => void;
 export class Scope implements AsyncDisposable {
   // Fixed at construction.
   readonly #controller = new AbortController();
-  readonly #timeout: number;
+  readonly #closeTimeout: number;
   readonly #failFast: boolean;
 
   // Owners: dropped when the close begins (signal) or ends (parent).
@@ -219,12 +221,20 @@ export class Scope implements AsyncDisposable {
   #resolveClosing: Resolve | null = null;
   #closed: Promise<CloseResult> | null = null;
 
-  static #install(): void {
-    taskSettled = (scope, task, failed, reason) => scope.#taskSettled(task, failed, reason);
-    deadlineReached = (scope) => scope.#deadlineReached();
-    ownerAborted = (scope, reason) => {
-      if (scope.#owner !== null) void scope.#begin(reason, deadlineAfter(scope.#timeout));
-    };
+  // The callbacks of the helper objects below (Task, OwnerLink) and of the
+  // close timer: static, so they close over nothing (the caller's scope stays
+  // out of long-lived callbacks), and inside the class, so they may reach the
+  // private members. They are handed to the helpers, not stored in module slots.
+  static #onTaskSettled(scope: Scope, task: Task, failed: boolean, reason: unknown): void {
+    scope.#taskSettled(task, failed, reason);
+  }
+
+  static #onOwnerAborted(scope: Scope, reason: unknown): void {
+    if (scope.#owner !== null) void scope.#begin(reason, deadlineAfter(scope.#closeTimeout));
+  }
+
+  static #onDeadline(scope: Scope): void {
+    scope.#deadlineReached();
   }
 
   /**
@@ -233,27 +243,30 @@ export class Scope implements AsyncDisposable {
    *
    * @param options See {@link ScopeOptions}.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `options` is not an
-   * object, `options.parent` not a Scope, `options.signal` not an AbortSignal,
-   * `options.timeout` not a number or `options.failFast` not a boolean.
-   * @throws {RangeError} `ERR_OUT_OF_RANGE` when `options.timeout` is NaN,
-   * negative, or finite and above 2^31-1.
+   * object (a signal or a parent scope passed positionally is told to be
+   * `{ signal }` / `{ parent }`), `options.parent` not a Scope,
+   * `options.signal` not an AbortSignal, `options.closeTimeout` not a number
+   * or `options.failFast` not a boolean; `ERR_INVALID_ARG_VALUE` for an
+   * unknown option (`timeout` is told to be `closeTimeout`).
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` when `options.closeTimeout` is
+   * NaN, negative, or finite and above 2^31-1.
    */
   constructor(options?: ScopeOptions) {
-    // Installed on first construction, not in a static block, so that the
-    // module has no top-level side effect and the class tree-shakes.
-    if (taskSettled === undefined) Scope.#install();
-    validateOptions(options, 'options');
+    if (options instanceof Scope) {
+      throw invalidArgType('options', 'of type object (pass a parent scope as `{ parent }`)', options);
+    }
+    validateOptionsBag(options, 'options', SCOPE_OPTIONS, SCOPE_HINTS);
     const parent = options?.parent;
     const signal = options?.signal;
-    const timeout = options?.timeout ?? DEFAULT_TIMEOUT;
+    const closeTimeout = options?.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     const failFast = options?.failFast ?? false;
     if (parent !== undefined && !(parent instanceof Scope)) {
       throw invalidArgType('options.parent', 'an instance of Scope', parent);
     }
     validateOptionalAbortSignal(signal, 'options.signal');
-    validateTimeout(timeout, 'options.timeout');
+    validateTimeout(closeTimeout, 'options.closeTimeout');
     validateBoolean(failFast, 'options.failFast');
-    this.#timeout = timeout;
+    this.#closeTimeout = closeTimeout;
     this.#failFast = failFast;
 
     // Born closed: attach nothing to an owner that is already gone.
@@ -265,7 +278,7 @@ export class Scope implements AsyncDisposable {
       this.#bornClosed(signal.reason);
       return;
     }
-    if (signal !== undefined) this.#owner = new OwnerLink(signal, this);
+    if (signal !== undefined) this.#owner = new OwnerLink(signal, this, Scope.#onOwnerAborted);
     if (parent !== undefined) {
       this.#parent = parent;
       (parent.#children ??= new Set()).add(this);
@@ -320,6 +333,9 @@ export class Scope implements AsyncDisposable {
   run<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
     if (typeof fn !== 'function') return Promise.reject(invalidArgType('fn', 'of type function', fn));
     if (this.#state !== OPEN) return Promise.reject(this.#closedError());
+    // Read before the task starts: a throwing `name` getter must not leave a
+    // started task untracked.
+    const name = taskName(fn);
     let value: unknown;
     try {
       value = fn(this.#controller.signal);
@@ -343,7 +359,7 @@ export class Scope implements AsyncDisposable {
       return result;
     }
     const result = newPromise<unknown>() as Promise<T>;
-    const task = new Task(this, result, lastResolve(), lastReject());
+    const task = new Task(this, Scope.#onTaskSettled, name, result, lastResolve(), lastReject());
     clearResolvers();
     (this.#tasks ??= new Set()).add(task);
     // `promise === value` only for native promises: a converted thenable or
@@ -392,8 +408,9 @@ export class Scope implements AsyncDisposable {
   /**
    * Closes the scope: aborts {@link Scope.signal} with `reason`, rejects every
    * promise the scope handed out with it, closes the child scopes, waits for
-   * the tasks to finish (up to `options.timeout`), runs the cleanups last-in
-   * first-out, and leaves the parent scope.
+   * the tasks to finish (up to `options.timeout`, by default the scope's
+   * `closeTimeout`), runs the cleanups last-in first-out, and leaves the
+   * parent scope.
    *
    * Closing again (or closing a scope its owner already closed) is harmless:
    * it returns the same promise; `reason` is ignored, and a shorter
@@ -403,8 +420,9 @@ export class Scope implements AsyncDisposable {
    * finite and the cleanups do; by then the scope holds nothing (see the class
    * documentation).
    *
-   * Does not: wait for a task past the timeout (it is counted in `pending` and
-   * forgotten); report a task's own outcome once the close began.
+   * Does not: wait for a task past the timeout (it is counted in `pending`,
+   * named in a `LEAKPROOF_CLOSE_TIMEOUT` process warning, and forgotten);
+   * report a task's own outcome once the close began.
    *
    * @param reason The abort reason; `undefined` gives a `DOMException` named
    * `'AbortError'`, as `AbortController.abort()` does.
@@ -412,8 +430,9 @@ export class Scope implements AsyncDisposable {
    * @returns A promise of a {@link CloseResult} (`{ pending }`). It rejects
    * with an `AggregateError` when cleanups failed: its `errors` holds every
    * cleanup error of this scope and its descendants, in the order they
-   * occurred. Rejects with `ERR_INVALID_ARG_TYPE`/`ERR_OUT_OF_RANGE` on bad
-   * options, and then nothing is closed.
+   * occurred. Rejects with `ERR_INVALID_ARG_TYPE`/`ERR_INVALID_ARG_VALUE`/
+   * `ERR_OUT_OF_RANGE` on bad options (`closeTimeout` is told to be
+   * `timeout` here), and then nothing is closed.
    *
    * @example
    * ```ts
@@ -427,8 +446,8 @@ export class Scope implements AsyncDisposable {
   close(reason?: unknown, options?: CloseOptions): Promise<CloseResult> {
     let deadline: number;
     try {
-      validateOptions(options, 'options');
-      const timeout = options?.timeout ?? this.#timeout;
+      validateOptionsBag(options, 'options', CLOSE_OPTIONS, CLOSE_HINTS);
+      const timeout = options?.timeout ?? this.#closeTimeout;
       validateTimeout(timeout, 'options.timeout');
       deadline = deadlineAfter(timeout);
     } catch (error) {
@@ -441,7 +460,7 @@ export class Scope implements AsyncDisposable {
     return this.#closed;
   }
 
-  /** `await using scope = new Scope()`: `close()` with the default reason and timeout. */
+  /** `await using scope = new Scope()`: `close()` with the default reason and `closeTimeout`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close().then(noop);
   }
@@ -516,9 +535,14 @@ export class Scope implements AsyncDisposable {
     // them, so their never-settling promises reach nothing of ours.
     const tasks = this.#tasks;
     this.#tasks = null;
-    if (tasks !== null) {
+    if (tasks !== null && tasks.size > 0) {
       pending += tasks.size;
-      for (const task of tasks) task.detach();
+      const names: string[] = [];
+      for (const task of tasks) {
+        names.push(task.name === '' ? '<anonymous>' : task.name);
+        task.detach();
+      }
+      warnCloseTimeout(names);
     }
 
     // 5. Cleanups, last in first out. A cleanup registered meanwhile lands on
@@ -580,7 +604,7 @@ export class Scope implements AsyncDisposable {
     if (this.#deadline === Infinity) return;
     // Not unref'ed: a close that waits for tasks keeps the process alive until
     // it has run the cleanups (at most until the deadline).
-    this.#timer = setTimeout(deadlineReached, Math.max(0, this.#deadline - now()), this);
+    this.#timer = setTimeout(Scope.#onDeadline, Math.max(0, this.#deadline - now()), this);
   }
 
   #clearTimer(): void {
@@ -610,7 +634,7 @@ export class Scope implements AsyncDisposable {
   #taskSettled(task: Task | null, failed: boolean, reason: unknown): void {
     if (task !== null) this.#tasks?.delete(task);
     if (this.#state === OPEN) {
-      if (failed && this.#failFast) void this.#begin(reason, deadlineAfter(this.#timeout));
+      if (failed && this.#failFast) void this.#begin(reason, deadlineAfter(this.#closeTimeout));
       return;
     }
     if (this.#tasksDone !== null && (this.#tasks === null || this.#tasks.size === 0)) {
@@ -634,14 +658,19 @@ class Task implements Subscriber {
   /** True once detached: a late marker job of the registry must not join. */
   done = false;
   record: Contender | null = null;
+  /** The task function's name, for the close-timeout warning (a string: holds nothing). */
+  readonly name: string;
   #scope: Scope | null;
+  readonly #settled: TaskSettled;
   // The caller's side; dropped when the task settles or the scope closes.
   #result: Promise<unknown> | null;
   #resolve: Resolve | null;
   #reject: Reject | null;
 
-  constructor(scope: Scope, result: Promise<unknown>, resolve: Resolve, reject: Reject) {
+  constructor(scope: Scope, settled: TaskSettled, name: string, result: Promise<unknown>, resolve: Resolve, reject: Reject) {
     this.#scope = scope;
+    this.#settled = settled;
+    this.name = name;
     this.#result = result;
     this.#resolve = resolve;
     this.#reject = reject;
@@ -652,7 +681,7 @@ class Task implements Subscriber {
     const resolve = this.#resolve;
     this.detach();
     resolve?.(value);
-    if (scope !== null) taskSettled(scope, this, false, undefined);
+    if (scope !== null) this.#settled(scope, this, false, undefined);
   }
 
   reject(reason: unknown): void {
@@ -662,7 +691,7 @@ class Task implements Subscriber {
     reject?.(reason);
     // After an orphaning the failure is the expected answer to the abort, and
     // never a reason to fail fast.
-    if (scope !== null) taskSettled(scope, this, reject !== null, reason);
+    if (scope !== null) this.#settled(scope, this, reject !== null, reason);
   }
 
   /** The scope is closing: answer the caller now, keep observing the task. */
@@ -757,14 +786,50 @@ class Cleanup implements Disposable {
 class OwnerLink implements AbortSubscriber {
   readonly hub: AbortHub;
   readonly #scope: Scope;
+  readonly #aborted: (scope: Scope, reason: unknown) => void;
 
-  constructor(signal: AbortSignal, scope: Scope) {
+  constructor(signal: AbortSignal, scope: Scope, aborted: (scope: Scope, reason: unknown) => void) {
     this.#scope = scope;
+    this.#aborted = aborted;
     this.hub = joinAbortHub(signal, this);
   }
 
   abort(reason: unknown): void {
-    ownerAborted(this.#scope, reason);
+    this.#aborted(this.#scope, reason);
+  }
+}
+
+/** How a task tells its scope it settled (Scope's private static, handed over at construction). */
+type TaskSettled = (scope: Scope, task: Task, failed: boolean, reason: unknown) => void;
+
+const SCOPE_OPTIONS = ['parent', 'signal', 'closeTimeout', 'failFast'] as const;
+const SCOPE_HINTS: Readonly<Record<string, string>> = {
+  timeout: 'closeTimeout',
+  gracePeriod: 'closeTimeout',
+  shutdownTimeout: 'closeTimeout',
+  abortSignal: 'signal',
+};
+const CLOSE_OPTIONS = ['timeout'] as const;
+const CLOSE_HINTS: Readonly<Record<string, string>> = { closeTimeout: 'timeout' };
+
+// A close that gave up on tasks must not be silent: the task ignored its
+// signal and is still running (and holding whatever it holds).
+function warnCloseTimeout(names: readonly string[]): void {
+  const shown = names.length > 10 ? [...names.slice(0, 10), `and ${names.length - 10} more`] : names;
+  emitWarning(
+    `Scope.close() stopped waiting for ${names.length} task(s) that ignored its abort signal past the close ` +
+      `timeout: ${shown.join(', ')}. They are still running; the cleanups ran without them`,
+    'LEAKPROOF_CLOSE_TIMEOUT',
+  );
+}
+
+/** The task function's name for the close-timeout warning; '' when it has none (or a hostile getter). */
+function taskName(fn: (...args: never[]) => unknown): string {
+  try {
+    const name: unknown = fn.name;
+    return typeof name === 'string' ? name : '';
+  } catch {
+    return '';
   }
 }
 

@@ -28,7 +28,7 @@
 // leak; fixed in core by starting the timer on listen, nodejs/node#48611),
 // lib/internal/abort_controller.js setWeakAbortSignalTimeout.
 
-import { invalidArgType, outOfRange, validateBoolean, validateFunction, validateOptions } from './internal/validate.js';
+import { invalidArgType, outOfRange, validateBoolean, validateFunction, validateOptionsBag } from './internal/validate.js';
 
 /** Options of {@link weakInterval} and {@link weakTimeout}. */
 export interface WeakTimerOptions {
@@ -86,7 +86,10 @@ const TIMEOUT_MAX = 2_147_483_647;
  * @param options See {@link WeakTimerOptions}.
  * @returns A {@link WeakTimer}: `[Symbol.dispose]()` stops the timer.
  * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `target` is not an object,
- * `callback` not a function, `ms` not a number or an option has the wrong type.
+ * `callback` not a function, `ms` not a number or an option has the wrong
+ * type; `ERR_INVALID_ARG_VALUE` for an unknown option (`ref` from
+ * `timers/promises` is told to be `unref`: these timers are unref'ed by
+ * default, `{ unref: false }` keeps the process alive).
  * @throws {RangeError} `ERR_OUT_OF_RANGE` when `ms` is NaN, negative or above
  * 2^31-1 (where `setInterval` would silently use 1 ms).
  *
@@ -168,11 +171,16 @@ function start<T extends object>(
   validateFunction(callback, 'callback');
   if (typeof ms !== 'number') throw invalidArgType('ms', 'of type number', ms);
   if (!(ms >= 0 && ms <= TIMEOUT_MAX)) throw outOfRange('ms', `a number >= 0 and <= ${TIMEOUT_MAX}`, ms);
-  validateOptions(options, 'options');
+  validateOptionsBag(options, 'options', TIMER_OPTIONS, TIMER_HINTS);
   const unref = options?.unref ?? true;
   validateBoolean(unref, 'options.unref');
   return new Handle(target, callback as (target: object) => unknown, ms, unref, repeat);
 }
+
+const TIMER_OPTIONS = ['unref'] as const;
+// `ref` is the name in `timers/promises` and on Node's Timeout: here the
+// default is the opposite (unref'ed), so say which option to write.
+const TIMER_HINTS: Readonly<Record<string, string>> = { ref: 'unref' };
 
 // When a target is collected, clear its timer at once: with a long period the
 // next tick (which would notice too) may be hours away, and until then the

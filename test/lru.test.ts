@@ -17,8 +17,13 @@
 //     (lru.gc.test.ts)
 // 15. a dropped cache is collectable with its timer pending, and the unref'ed
 //     timer never keeps the process alive (lru.gc.test.ts)
+// 16. onEvict errors: onError, else rethrown from the call, else (timer) a
+//     process warning, never an uncaught exception
+// 17. unknown option names rejected with the name to write instead
 // Model-based sequences live in lru.property.test.ts.
 
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type EvictReason, LRU } from '../src/lru.js';
 
@@ -54,21 +59,21 @@ afterEach(() => {
 
 describe('LRU', () => {
   describe('validation', () => {
-    it('11. requires an options object', () => {
+    it('requires an options object', () => {
       // @ts-expect-error -- no options
       expect(() => new LRU()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' }));
       // @ts-expect-error -- null options
       expect(() => new LRU(null)).toThrow(/"options" argument/);
     });
 
-    it('11. requires max and names options.max', () => {
+    it('requires max and names options.max', () => {
       // @ts-expect-error -- max is required
       expect(() => new LRU({})).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.max" property') }));
       // @ts-expect-error -- wrong type
       expect(() => new LRU({ max: '10' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     });
 
-    it.each([0, -1, NaN, 1.5, Infinity, -Infinity, 2 ** 53])('11. rejects max %s with a RangeError naming options.max', (max) => {
+    it.each([0, -1, NaN, 1.5, Infinity, -Infinity, 2 ** 53])('rejects max %s with a RangeError naming options.max', (max) => {
       let error: unknown;
       try {
         new LRU({ max });
@@ -79,36 +84,84 @@ describe('LRU', () => {
       expect(error).toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('"options.max"') });
     });
 
-    it('11. accepts max: Infinity only together with maxSize', () => {
+    it('accepts max: Infinity only together with maxSize', () => {
       const cache = new LRU<string, string>({ max: Infinity, maxSize: 3, sizeOf: () => 1 });
       expect(cache.max).toBe(Infinity);
       for (let i = 0; i < 10; i++) cache.set(String(i), 'x');
       expect(cache.size).toBe(3);
     });
 
-    it.each([-1, 0, NaN, -Infinity])('11. rejects ttl %s with a RangeError naming options.ttl', (ttl) => {
+    it.each([-1, 0, NaN, -Infinity])('rejects ttl %s with a RangeError naming options.ttl', (ttl) => {
       expect(() => new LRU({ max: 1, ttl })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('"options.ttl"') }));
     });
 
-    it('11. rejects a non-number ttl with a TypeError', () => {
+    it('rejects a non-number ttl with a TypeError', () => {
       // @ts-expect-error -- wrong type
       expect(() => new LRU({ max: 1, ttl: '5' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.ttl"') }));
     });
 
-    it('11. rejects a non-function onEvict or sizeOf', () => {
+    it('rejects a non-function onEvict or sizeOf', () => {
       // @ts-expect-error -- wrong type
       expect(() => new LRU({ max: 1, onEvict: 1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.onEvict"') }));
       // @ts-expect-error -- wrong type
       expect(() => new LRU({ max: 1, maxSize: 5, sizeOf: 'length' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.sizeOf"') }));
     });
 
-    it('11. requires maxSize and sizeOf together', () => {
+    it('requires maxSize and sizeOf together', () => {
       expect(() => new LRU({ max: 1, maxSize: 5 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.sizeOf"') }));
       expect(() => new LRU({ max: 1, sizeOf: () => 1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.maxSize"') }));
     });
 
-    it.each([0, -3, 1.5, NaN, Infinity])('11. rejects maxSize %s with a RangeError naming options.maxSize', (maxSize) => {
+    it.each([0, -3, 1.5, NaN, Infinity])('rejects maxSize %s with a RangeError naming options.maxSize', (maxSize) => {
       expect(() => new LRU({ max: 1, maxSize, sizeOf: () => 1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('"options.maxSize"') }));
+    });
+
+    it.each([
+      ['dispose', 'onEvict'],
+      ['disposeAfter', 'onEvict'],
+      ['onEviction', 'onEvict'],
+      ['maxAge', 'ttl'],
+      ['ttlAutopurge', 'ttl'],
+      ['length', 'sizeOf'],
+      ['sizeCalculation', 'sizeOf'],
+      ['maxEntrySize', 'maxSize'],
+      ['onevict', 'onEvict'],
+    ])('rejects the unknown option %s, naming %s instead', (name, hint) => {
+      expect(() => new LRU({ max: 10, [name]: 1 } as never)).toThrow(
+        expect.objectContaining({
+          name: 'TypeError',
+          code: 'ERR_INVALID_ARG_VALUE',
+          message: expect.stringMatching(new RegExp(`"options".*"${name}".*Did you mean "${hint}"`)),
+        }),
+      );
+    });
+
+    it('rejects a positional bound or signal, saying what to write', () => {
+      expect(() => new LRU(100 as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ max }') }),
+      );
+      expect(() => new LRU(new AbortController().signal as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ signal }') }),
+      );
+    });
+
+    it('rejects unknown set options, naming ttl for maxAge, and changes nothing', () => {
+      const cache = new LRU<string, number>({ max: 2 });
+      expect(() => cache.set('a', 1, { maxAge: 5 } as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/"maxAge".*Did you mean "ttl"/) }),
+      );
+      expect(() => cache.set('a', 1, { ttl: 5, size: 3 } as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('"size"') }),
+      );
+      expect(cache.size).toBe(0);
+      cache.set('a', 1, { ttl: 1000 });
+      expect(cache.get('a')).toBe(1);
+    });
+
+    it('rejects a non-function onError', () => {
+      expect(() => new LRU({ max: 1, onError: 'log' as never })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.onError"') }),
+      );
     });
 
     it('validates set options before changing anything', () => {
@@ -125,7 +178,7 @@ describe('LRU', () => {
   });
 
   describe('semantics', () => {
-    it('1. evicts the least recently used entry; get refreshes, peek and has do not', () => {
+    it('evicts the least recently used entry; get refreshes, peek and has do not', () => {
       const { reports, onEvict } = recorder();
       const cache = new LRU<string, number>({ max: 3, onEvict });
       cache.set('a', 1).set('b', 2).set('c', 3);
@@ -148,14 +201,14 @@ describe('LRU', () => {
       expectConsistent(cache);
     });
 
-    it('1. keeps exactly max entries with max: 1', () => {
+    it('keeps exactly max entries with max: 1', () => {
       const cache = new LRU<number, number>({ max: 1 });
       for (let i = 0; i < 5; i++) cache.set(i, i);
       expect([...cache]).toEqual([[4, 4]]);
       expect(cache.get(4)).toBe(4);
     });
 
-    it.each([65_535, 65_536])('1. stays exact at the 16-bit link boundary (max %i)', (max) => {
+    it.each([65_535, 65_536])('stays exact at the 16-bit link boundary (max %i)', (max) => {
       const { reports, onEvict } = recorder();
       const cache = new LRU<number, number>({ max, onEvict });
       for (let i = 0; i < max + 10; i++) cache.set(i, i);
@@ -169,14 +222,14 @@ describe('LRU', () => {
       expect(cache.peek(max + 8)).toBe(max + 8);
     });
 
-    it('1. stores undefined values and reports has() for them', () => {
+    it('stores undefined values and reports has() for them', () => {
       const cache = new LRU<string, undefined>({ max: 2 });
       cache.set('u', undefined);
       expect(cache.has('u')).toBe(true);
       expect(cache.size).toBe(1);
     });
 
-    it('1. reuses freed slots and stays exact through many operations', () => {
+    it('reuses freed slots and stays exact through many operations', () => {
       const cache = new LRU<number, number>({ max: 50 });
       const reference = new Map<number, number>(); // insertion order = recency order (oldest first)
       let seed = 1;
@@ -203,7 +256,7 @@ describe('LRU', () => {
       expect([...cache]).toEqual([...reference].reverse());
     });
 
-    it('2. compares keys by SameValueZero like Map', () => {
+    it('compares keys by SameValueZero like Map', () => {
       const cache = new LRU<unknown, string>({ max: 10 });
       const a = { id: 1 };
       const b = { id: 1 };
@@ -227,7 +280,7 @@ describe('LRU', () => {
       expect(cache.has(NaN)).toBe(false);
     });
 
-    it('2. treats __proto__, constructor and toString as ordinary keys', () => {
+    it('treats __proto__, constructor and toString as ordinary keys', () => {
       const cache = new LRU<string, number>({ max: 10 });
       expect(cache.has('__proto__')).toBe(false);
       expect(cache.get('constructor')).toBeUndefined();
@@ -241,7 +294,7 @@ describe('LRU', () => {
       expect(cache.has('__proto__')).toBe(false);
     });
 
-    it('2. accepts undefined, null, symbols and functions as keys', () => {
+    it('accepts undefined, null, symbols and functions as keys', () => {
       const cache = new LRU<unknown, number>({ max: 10 });
       const s = Symbol('s');
       const f = (): void => {};
@@ -250,7 +303,7 @@ describe('LRU', () => {
       expect([...cache.keys()]).toEqual([f, s, null, undefined]);
     });
 
-    it('3. reports each removed entry exactly once with its reason', () => {
+    it('reports each removed entry exactly once with its reason', () => {
       const { reports, onEvict } = recorder();
       const cache = new LRU<string, number>({ max: 2, onEvict });
       cache.set('a', 1).set('b', 2);
@@ -272,7 +325,7 @@ describe('LRU', () => {
       expect(reports).toHaveLength(5);
     });
 
-    it('3. treats NaN replacing NaN as the same value', () => {
+    it('treats NaN replacing NaN as the same value', () => {
       const { reports, onEvict } = recorder();
       const cache = new LRU<string, number>({ max: 2, onEvict });
       cache.set('a', NaN).set('a', NaN);
@@ -281,7 +334,7 @@ describe('LRU', () => {
       expect(reports).toEqual([['a', NaN, 'set']]);
     });
 
-    it('3. reports expired entries with expire', () => {
+    it('reports expired entries with expire', () => {
       vi.useFakeTimers();
       const { reports, onEvict } = recorder();
       const cache = new LRU<string, number>({ max: 5, ttl: 100, onEvict });
@@ -291,7 +344,7 @@ describe('LRU', () => {
       cache[Symbol.dispose]();
     });
 
-    it('4. lets onEvict read the cache, which already reflects the removal', () => {
+    it('lets onEvict read the cache, which already reflects the removal', () => {
       const seen: unknown[] = [];
       const cache: LRU<string, number> = new LRU<string, number>({
         max: 2,
@@ -305,7 +358,7 @@ describe('LRU', () => {
       expectConsistent(cache);
     });
 
-    it('4. lets onEvict set: the re-inserted entry evicts the next one, reported after', () => {
+    it('lets onEvict set: the re-inserted entry evicts the next one, reported after', () => {
       const reasons: string[] = [];
       let reinsert = true;
       const cache: LRU<string, number> = new LRU<string, number>({
@@ -322,7 +375,7 @@ describe('LRU', () => {
       expectConsistent(cache);
     });
 
-    it('4. lets onEvict delete and clear during a multi-entry eviction', () => {
+    it('lets onEvict delete and clear during a multi-entry eviction', () => {
       const reports: string[] = [];
       const cache: LRU<string, string> = new LRU<string, string>({
         max: Infinity,
@@ -344,7 +397,7 @@ describe('LRU', () => {
       expectConsistent(cache);
     });
 
-    it('4. lets onEvict set during clear: the new entry survives the clear', () => {
+    it('lets onEvict set during clear: the new entry survives the clear', () => {
       const cache: LRU<string, number> = new LRU<string, number>({
         max: 5,
         onEvict: (value, key, reason) => {
@@ -357,7 +410,7 @@ describe('LRU', () => {
       expectConsistent(cache);
     });
 
-    it('4. lets onEvict call into the cache during timer expiry', () => {
+    it('lets onEvict call into the cache during timer expiry', () => {
       vi.useFakeTimers();
       const log: string[] = [];
       const cache: LRU<string, number> = new LRU<string, number>({
@@ -379,7 +432,7 @@ describe('LRU', () => {
       expect(vi.getTimerCount()).toBe(0);
     });
 
-    it('4. reports every entry even when onEvict throws, then rethrows', () => {
+    it('reports every entry even when onEvict throws, then rethrows', () => {
       const seen: string[] = [];
       const boom = new Error('boom');
       const cache = new LRU<string, number>({
@@ -413,7 +466,71 @@ describe('LRU', () => {
       expect(multi.size).toBe(0);
     });
 
-    it('5. rejects a non-positive-integer size with a RangeError and changes nothing', () => {
+    it('hands onEvict errors to onError instead of rethrowing them, on every path', () => {
+      vi.useFakeTimers();
+      const errors: unknown[] = [];
+      const cache = new LRU<string, number>({
+        max: 2,
+        ttl: 100,
+        onEvict: (_v, key) => {
+          throw new Error(key);
+        },
+        onError: (error) => void errors.push(error),
+      });
+      cache.set('a', 1).set('b', 2).set('c', 3); // evicts a
+      expect(() => cache.delete('b')).not.toThrow();
+      vi.advanceTimersByTime(100); // c expires on the timer
+      expect(errors.map((e) => (e as Error).message)).toEqual(['a', 'b', 'c']);
+      expect(cache.size).toBe(0);
+    });
+
+    it('reports an onEvict error on the expiry timer as a warning, not an uncaught exception', async () => {
+      const warnings: Array<Error & { code?: string; detail?: string }> = [];
+      const onWarning = (warning: Error) => void warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const cache = new LRU<string, number>({
+          max: 10,
+          ttl: 5,
+          onEvict: () => {
+            throw new Error('boom from onEvict');
+          },
+        });
+        cache.set('a', 1);
+        await vi.waitFor(() => expect(warnings.some((w) => w.code === 'LEAKPROOF_EVICT_ERROR')).toBe(true), { timeout: 2000 });
+        const warning = warnings.find((w) => w.code === 'LEAKPROOF_EVICT_ERROR')!;
+        expect(warning.name).toBe('LeakproofWarning');
+        expect(warning.message).toContain('onError');
+        expect(warning.detail).toContain('boom from onEvict');
+        // The cache is consistent and keeps working after the error.
+        cache.set('b', 2);
+        expect(cache.get('b')).toBe(2);
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
+    it('does not crash the process when onEvict throws on the expiry timer (child process)', () => {
+      const root = fileURLToPath(new URL('..', import.meta.url));
+      const script = [
+        `import { LRU } from './src/lru.ts';`,
+        `const cache = new LRU({ max: 10, ttl: 5, onEvict: () => { throw new Error('boom from onEvict'); } });`,
+        `cache.set('a', 1);`,
+        // Ref'ed: the child waits for the timer path to run.
+        `setTimeout(() => console.log('alive', cache.size), 100);`,
+      ].join('\n');
+      const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe('alive 0\n');
+      expect(result.stderr).toContain('LEAKPROOF_EVICT_ERROR');
+      expect(result.stderr).toContain('boom from onEvict');
+    });
+
+    it('rejects a non-positive-integer size with a RangeError and changes nothing', () => {
       const { reports, onEvict } = recorder();
       let nextSize: unknown = 1;
       const cache = new LRU<string, number>({ max: 3, maxSize: 10, sizeOf: () => nextSize as number, onEvict });
@@ -439,7 +556,7 @@ describe('LRU', () => {
       expect(reports).toEqual([]);
     });
 
-    it('5. passes value and key to sizeOf and keeps the total', () => {
+    it('passes value and key to sizeOf and keeps the total', () => {
       const calls: unknown[] = [];
       const cache = new LRU<string, string>({
         max: 10,
@@ -461,7 +578,7 @@ describe('LRU', () => {
       expect(cache.totalSize).toBe(10);
     });
 
-    it('5. evicts least recent entries until the new one fits, never the new one', () => {
+    it('evicts least recent entries until the new one fits, never the new one', () => {
       const { reports, onEvict } = recorder();
       const cache = new LRU<string, string>({ max: 100, maxSize: 10, sizeOf: (v) => v.length, onEvict });
       cache.set('a', 'xxx').set('b', 'xxx').set('c', 'xxx');
@@ -474,7 +591,7 @@ describe('LRU', () => {
       expect(reports.at(-1)).toEqual(['d', 'xxxxxx', 'evict']);
     });
 
-    it('6. does not store an entry larger than maxSize, hands it back and drops the old one', () => {
+    it('does not store an entry larger than maxSize, hands it back and drops the old one', () => {
       const { reports, onEvict } = recorder();
       const cache = new LRU<string, string>({ max: 10, maxSize: 5, sizeOf: (v) => v.length, onEvict });
       cache.set('a', 'xx').set('b', 'yy');
@@ -488,7 +605,7 @@ describe('LRU', () => {
       expect(cache.totalSize).toBe(2);
     });
 
-    it('6. reports an oversized value once when it replaces itself', () => {
+    it('reports an oversized value once when it replaces itself', () => {
       const { reports, onEvict } = recorder();
       let big = false;
       const value = { name: 'v' };
@@ -500,7 +617,7 @@ describe('LRU', () => {
       expect(cache.size).toBe(0);
     });
 
-    it('7. expires lazily on access, without the timer', () => {
+    it('expires lazily on access, without the timer', () => {
       // Only the clock is fake: the real timer (10 s) cannot fire in this
       // synchronous test, so every removal below is lazy.
       vi.useFakeTimers({ toFake: ['performance'] });
@@ -533,7 +650,7 @@ describe('LRU', () => {
       cache[Symbol.dispose]();
     });
 
-    it('7. counts an entry as expired from set time + ttl on, and get does not extend it', () => {
+    it('counts an entry as expired from set time + ttl on, and get does not extend it', () => {
       vi.useFakeTimers({ toFake: ['performance'] });
       const cache = new LRU<string, number>({ max: 10, ttl: 100 });
       cache.set('a', 1);
@@ -546,7 +663,7 @@ describe('LRU', () => {
       cache[Symbol.dispose]();
     });
 
-    it('7. re-setting an entry restarts its ttl', () => {
+    it('re-setting an entry restarts its ttl', () => {
       vi.useFakeTimers();
       const cache = new LRU<string, number>({ max: 10, ttl: 100 });
       cache.set('a', 1);
@@ -558,7 +675,7 @@ describe('LRU', () => {
       expect(cache.peek('a')).toBeUndefined();
     });
 
-    it('7. skips entries that expire while an iterator is open', () => {
+    it('skips entries that expire while an iterator is open', () => {
       vi.useFakeTimers({ toFake: ['performance'] });
       const cache = new LRU<string, number>({ max: 10, ttl: 1000 });
       cache.set('a', 1);
@@ -571,7 +688,7 @@ describe('LRU', () => {
       cache[Symbol.dispose]();
     });
 
-    it('8. keeps at most one timer for the whole cache, whatever the entries', () => {
+    it('keeps at most one timer for the whole cache, whatever the entries', () => {
       vi.useFakeTimers();
       const { reports, onEvict } = recorder();
       const cache = new LRU<number, number>({ max: 1000, ttl: 1000, onEvict });
@@ -586,7 +703,7 @@ describe('LRU', () => {
       expect(vi.getTimerCount()).toBe(0);
     });
 
-    it('8. re-arms for an earlier per-entry expiry and fires only when something is due', () => {
+    it('re-arms for an earlier per-entry expiry and fires only when something is due', () => {
       vi.useFakeTimers();
       const { reports, onEvict } = recorder();
       const cache = new LRU<string, number>({ max: 10, ttl: 1000, onEvict });
@@ -602,7 +719,7 @@ describe('LRU', () => {
       expect(reports).toEqual([['soon', 2, 'expire'], ['late', 1, 'delete']]);
     });
 
-    it('8. unrefs its timer: no active Timeout keeps the process alive', () => {
+    it('unrefs its timer: no active Timeout keeps the process alive', () => {
       const before = activeTimeouts();
       const cache = new LRU<string, number>({ max: 10, ttl: 60_000 });
       cache.set('a', 1);
@@ -615,7 +732,7 @@ describe('LRU', () => {
       cache[Symbol.dispose]();
     });
 
-    it('9. handles ttl above 2^31-1 ms: clamps the timer and re-arms', () => {
+    it('handles ttl above 2^31-1 ms: clamps the timer and re-arms', () => {
       vi.useFakeTimers();
       const { reports, onEvict } = recorder();
       const ttl = 2 ** 31 + 5000;
@@ -636,7 +753,7 @@ describe('LRU', () => {
       expect(reports.at(-1)).toEqual(['b', 2, 'expire']);
     });
 
-    it('10. overrides ttl per entry, including Infinity and on a cache without ttl', () => {
+    it('overrides ttl per entry, including Infinity and on a cache without ttl', () => {
       vi.useFakeTimers();
       const cache = new LRU<string, number>({ max: 10, ttl: 100 });
       cache.set('default', 1).set('short', 2, { ttl: 10 }).set('forever', 3, { ttl: Infinity }).set('long', 4, { ttl: 500 });
@@ -660,7 +777,7 @@ describe('LRU', () => {
       expect(plain.size).toBe(0);
     });
 
-    it('12. [Symbol.dispose] clears the entries and the timer; the cache stays usable', () => {
+    it('[Symbol.dispose] clears the entries and the timer; the cache stays usable', () => {
       vi.useFakeTimers();
       const { reports, onEvict } = recorder();
       {

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type MemoizeAsyncContext, memoizeAsync } from '../src/memoize.js';
+import { type MemoizeAsyncContext, memoizeAsync } from '../src/memoize-async.js';
 import { listenerCount } from '../src/testing/index.js';
 
 interface Deferred<T> {
@@ -66,9 +66,6 @@ describe('memoizeAsync', () => {
         [{ ttl: -5 }, 'options.ttl', 'ERR_OUT_OF_RANGE'],
         [{ ttl: 0 }, 'options.ttl', 'ERR_OUT_OF_RANGE'],
         [{ key: 1 }, 'options.key', 'ERR_INVALID_ARG_TYPE'],
-        [{ arity: -1 }, 'options.arity', 'ERR_OUT_OF_RANGE'],
-        [{ arity: 1.5 }, 'options.arity', 'ERR_OUT_OF_RANGE'],
-        [{ arity: '1' }, 'options.arity', 'ERR_INVALID_ARG_TYPE'],
       ];
       for (const [options, name, code] of cases) {
         expect(() => memoizeAsync(fn, options as never)).toThrow(
@@ -95,7 +92,6 @@ describe('memoizeAsync', () => {
       const { get, started } = controlled();
       await expect(get('a', 5 as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options"') });
       await expect(get('a', null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
-      // A key argument taken for options (fn.length miscounted) is refused.
       await expect(get('a', { id: 2 } as never)).rejects.toMatchObject({
         code: 'ERR_INVALID_ARG_VALUE',
         message: expect.stringContaining('"id"'),
@@ -103,14 +99,66 @@ describe('memoizeAsync', () => {
       expect(started).toHaveLength(0);
     });
 
-    it('rejects a call with more arguments than key arguments plus options', async () => {
+    it('rejects a second key value, saying to pass several values as one key', async () => {
+      const { get, started } = controlled();
+      await expect(get('a', 'b' as never)).rejects.toMatchObject({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: expect.stringContaining('f([a, b])'),
+      });
+      expect(started).toHaveLength(0);
+    });
+
+    it('rejects a positional signal, saying to pass it as { signal }', async () => {
+      const { get, started } = controlled();
+      await expect(get('a', new AbortController().signal as never)).rejects.toMatchObject({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: expect.stringContaining('{ signal }'),
+      });
+      expect(started).toHaveLength(0);
+    });
+
+    it('rejects a call with a third argument, saying to pass several values as one key', async () => {
       const { get, started } = controlled();
       await expect((get as (...args: unknown[]) => Promise<unknown>)('a', {}, 'extra')).rejects.toMatchObject({
         name: 'TypeError',
         code: 'ERR_INVALID_ARG_VALUE',
-        message: expect.stringContaining('options.arity'),
+        message: expect.stringContaining('f([a, b], { signal })'),
       });
       expect(started).toHaveLength(0);
+    });
+
+    it('rejects unknown options with the name to use instead (p-memoize cacheKey, the old arity)', () => {
+      const fn = async (id: string) => id;
+      const cases: Array<[string, string]> = [
+        ['cacheKey', 'key'],
+        ['arity', 'key'],
+        ['maxAge', 'ttl'],
+        ['maxSize', 'max'],
+      ];
+      for (const [name, hint] of cases) {
+        expect(() => memoizeAsync(fn, { [name]: 1 } as never)).toThrow(
+          expect.objectContaining({
+            name: 'TypeError',
+            code: 'ERR_INVALID_ARG_VALUE',
+            message: expect.stringMatching(new RegExp(`"options".*"${name}".*Did you mean "${hint}"`)),
+          }),
+        );
+      }
+      expect(() => memoizeAsync(fn, { weak: true } as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('"weak"') }),
+      );
+    });
+
+    it('rejects a positional signal or key function as options, with the hint', () => {
+      const fn = async (id: string) => id;
+      expect(() => memoizeAsync(fn, new AbortController().signal as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ signal }') }),
+      );
+      expect(() => memoizeAsync(fn, ((id: string) => id) as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ key }') }),
+      );
     });
 
     it('rejects with the key function\'s error when it throws', async () => {
@@ -123,8 +171,144 @@ describe('memoizeAsync', () => {
     });
   });
 
+  describe('call signature: (key, options?) whatever fn declares', () => {
+    it.each([
+      ['URL', () => [new URL('https://a.example/'), new URL('https://b.example/')]],
+      ['Date', () => [new Date(1), new Date(2)]],
+      ['array', () => [['a'], ['b']]],
+      ['plain object', () => [{ id: 'a' }, { id: 'b' }]],
+      ['Map', () => [new Map([['id', 'a']]), new Map([['id', 'b']])]],
+    ] as const)('gives each %s key its own entry and passes it to fn (never read as call options)', async (_name, make) => {
+      const [a, b] = make() as unknown as [object, object];
+      const received: unknown[] = [];
+      const f = memoizeAsync(async (key: unknown) => {
+        received.push(key);
+        return key;
+      });
+      expect(await f(a)).toBe(a);
+      expect(await f(b)).toBe(b);
+      expect(await f(a)).toBe(a);
+      expect(received).toEqual([a, b]);
+      expect(received[0]).toBe(a);
+      expect(received[1]).toBe(b);
+      expect(f.stats).toMatchObject({ hits: 1, misses: 2, size: 2 });
+    });
+
+    it('calls a one-parameter fn with the key, called as f(key) and as f(key, { signal })', async () => {
+      const calls: unknown[][] = [];
+      const fetchUser = async (id: string) => ({ id });
+      const f = memoizeAsync(async (id: string) => {
+        calls.push([id]);
+        return fetchUser(id);
+      });
+      expect(await f('a')).toEqual({ id: 'a' });
+      expect(await f('b', { signal: new AbortController().signal })).toEqual({ id: 'b' });
+      expect(await f('a', { signal: new AbortController().signal })).toEqual({ id: 'a' });
+      expect(calls).toEqual([['a'], ['b']]);
+    });
+
+    it('calls fn with (key, { signal }) whatever its declared parameter count', async () => {
+      const seen: unknown[] = [];
+      const f = memoizeAsync(function (...args: unknown[]) {
+        seen.push(args.length, args[0], Object.keys(args[1] as object));
+        return Promise.resolve(1);
+      } as (key: string, context: MemoizeAsyncContext) => Promise<number>);
+      await f('k');
+      expect(seen).toEqual([2, 'k', ['signal']]);
+    });
+
+    it('keeps fn\'s name, with length 1 (the key)', () => {
+      async function fetchUser(id: string): Promise<string> {
+        return id;
+      }
+      const f = memoizeAsync(fetchUser);
+      expect(f.name).toBe('fetchUser');
+      expect(f.length).toBe(1);
+      expect(memoizeAsync(async (_a: string, _ctx: MemoizeAsyncContext) => 1).name).toBe('');
+    });
+  });
+
+  describe('one abort listener per signal (shared hub)', () => {
+    it('keeps one listener for 10,000 callers waiting on one signal, and rejects them all with signal.reason', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (warning: Error) => void warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const { get, started } = controlled();
+        const controller = new AbortController();
+        const calls: Promise<unknown>[] = [];
+        for (let i = 0; i < 10_000; i++) calls.push(get(`k${i % 100}`, { signal: controller.signal }));
+        expect(listenerCount(controller.signal, 'abort')).toBe(1);
+        const reason = new Error('shutdown');
+        controller.abort(reason);
+        const results = await Promise.allSettled(calls);
+        expect(results.every((r) => r.status === 'rejected' && r.reason === reason)).toBe(true);
+        expect(listenerCount(controller.signal, 'abort')).toBe(0);
+        // Every shared call was abandoned by all its callers, so each was aborted.
+        expect(started).toHaveLength(100);
+        expect(started.every((s) => s.signal.aborted && s.signal.reason === reason)).toBe(true);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
+    it('ignores a synthetic abort event on a live signal', async () => {
+      const { get, started } = controlled();
+      const controller = new AbortController();
+      const p = get('a', { signal: controller.signal });
+      controller.signal.dispatchEvent(new Event('abort'));
+      started[0]!.d.resolve('A');
+      expect(await outcome(p)).toEqual({ status: 'fulfilled', value: 'A' });
+      expect(started[0]!.signal.aborted).toBe(false);
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+    });
+
+    it('rejects only its caller when a foreign signal refuses the listener', async () => {
+      const { get, started } = controlled();
+      const error = new Error('no listeners here');
+      const foreign = {
+        aborted: false,
+        reason: undefined,
+        addEventListener() {
+          throw error;
+        },
+        removeEventListener() {},
+      };
+      const other = get('a');
+      await expect(get('a', { signal: foreign as never })).rejects.toBe(error);
+      started[0]!.d.resolve('A');
+      expect(await other).toBe('A');
+    });
+
+    it('still settles its caller when a foreign signal\'s removeEventListener throws', async () => {
+      const { get, started } = controlled();
+      const error = new Error('cannot remove');
+      const reported: unknown[] = [];
+      const originalReportError = (globalThis as { reportError?: unknown }).reportError;
+      (globalThis as { reportError?: unknown }).reportError = (e: unknown) => void reported.push(e);
+      try {
+        const foreign = {
+          aborted: false,
+          reason: undefined,
+          addEventListener() {},
+          removeEventListener() {
+            throw error;
+          },
+        };
+        const p = get('a', { signal: foreign as never });
+        started[0]!.d.resolve('A');
+        expect(await p).toBe('A');
+        expect(reported).toEqual([error]);
+      } finally {
+        (globalThis as { reportError?: unknown }).reportError = originalReportError;
+      }
+    });
+  });
+
   describe('semantics', () => {
-    it('3.1 shares one in-flight call among concurrent callers for one key', async () => {
+    it('shares one in-flight call among concurrent callers for one key', async () => {
       const { get, started } = controlled();
       const p1 = get('a');
       const p2 = get('a');
@@ -137,7 +321,7 @@ describe('memoizeAsync', () => {
       expect(get.stats).toEqual({ hits: 1, misses: 2, size: 2, pending: 0 });
     });
 
-    it('3.1 runs fn once for callers that join after fn resolved but before its reaction ran', async () => {
+    it('runs fn once for callers that join after fn resolved but before its reaction ran', async () => {
       const { get, started } = controlled();
       const p1 = get('a');
       started[0]!.d.resolve('A');
@@ -146,7 +330,7 @@ describe('memoizeAsync', () => {
       expect(started).toHaveLength(1);
     });
 
-    it('3.2 caches fulfilled values, undefined included', async () => {
+    it('caches fulfilled values, undefined included', async () => {
       let n = 0;
       const get = memoizeAsync(async (x: number, _ctx: MemoizeAsyncContext) => {
         n++;
@@ -162,7 +346,7 @@ describe('memoizeAsync', () => {
       expect(get.stats).toEqual({ hits: 2, misses: 2, size: 2, pending: 0 });
     });
 
-    it('3.3 never caches a rejection: every waiting caller gets it, the next call runs fn again', async () => {
+    it('never caches a rejection: every waiting caller gets it, the next call runs fn again', async () => {
       const { get, started } = controlled();
       const p1 = get('a');
       const p2 = get('a');
@@ -177,7 +361,7 @@ describe('memoizeAsync', () => {
       expect(await p3).toBe('A');
     });
 
-    it('3.3 rejects only its caller when fn throws synchronously, and caches nothing', async () => {
+    it('rejects only its caller when fn throws synchronously, and caches nothing', async () => {
       let n = 0;
       const get = memoizeAsync((x: number, _ctx: MemoizeAsyncContext) => {
         n++;
@@ -189,7 +373,7 @@ describe('memoizeAsync', () => {
       expect(await get(1)).toBe(1);
     });
 
-    it('3.3 accepts fn returning a plain value or a thenable, and calls then once however many callers wait', async () => {
+    it('accepts fn returning a plain value or a thenable, and calls then once however many callers wait', async () => {
       let thens = 0;
       let resolveIt!: (v: string) => void;
       const get = memoizeAsync((_id: string, _ctx: MemoizeAsyncContext) => ({
@@ -207,7 +391,7 @@ describe('memoizeAsync', () => {
       expect(await plain(1)).toBe(2);
     });
 
-    it('3.4 rejects only the aborting caller, with its signal.reason; the others still get the value', async () => {
+    it('rejects only the aborting caller, with its signal.reason; the others still get the value', async () => {
       const { get, started } = controlled();
       const a = new AbortController();
       const b = new AbortController();
@@ -226,7 +410,7 @@ describe('memoizeAsync', () => {
       expect(listenerCount(b.signal, 'abort')).toBe(0);
     });
 
-    it('3.4 does not let one caller\'s abort reject the others, as lru-cache fetch does', async () => {
+    it('does not let one caller\'s abort reject the others, as lru-cache fetch does', async () => {
       // The control: lru-cache 11 rejects every caller sharing the fetch.
       let finish!: (v: number) => void;
       const cache = new LRUCache<string, number>({
@@ -252,7 +436,7 @@ describe('memoizeAsync', () => {
       expect(ourOutcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled']);
     });
 
-    it('3.4 rejects at once on an already-aborted signal: attaches nothing, starts and joins nothing', async () => {
+    it('rejects at once on an already-aborted signal: attaches nothing, starts and joins nothing', async () => {
       const { get, started } = controlled();
       const reason = new Error('gone');
       const signal = AbortSignal.abort(reason);
@@ -268,7 +452,7 @@ describe('memoizeAsync', () => {
       expect(get.stats).toEqual({ hits: 0, misses: 1, size: 1, pending: 0 });
     });
 
-    it('3.4 rejects a caller whose signal fn itself aborts, and abandons the call it was alone on', async () => {
+    it('rejects a caller whose signal fn itself aborts, and abandons the call it was alone on', async () => {
       const caller = new AbortController();
       let shared: AbortSignal | undefined;
       const get = memoizeAsync((_id: string, { signal }: MemoizeAsyncContext) => {
@@ -282,7 +466,7 @@ describe('memoizeAsync', () => {
       expect(listenerCount(caller.signal, 'abort')).toBe(0);
     });
 
-    it('3.5 aborts the shared call only when every waiting caller has left, with the last reason', async () => {
+    it('aborts the shared call only when every waiting caller has left, with the last reason', async () => {
       const { get, started } = controlled();
       const a = new AbortController();
       const b = new AbortController();
@@ -309,7 +493,7 @@ describe('memoizeAsync', () => {
       expect(get.has('k')).toBe(true);
     });
 
-    it('3.5 never aborts the shared call while a caller without a signal waits', async () => {
+    it('never aborts the shared call while a caller without a signal waits', async () => {
       const { get, started } = controlled();
       const a = new AbortController();
       const pa = get('k', { signal: a.signal });
@@ -321,7 +505,7 @@ describe('memoizeAsync', () => {
       expect(await plain).toBe('v');
     });
 
-    it('3.6 leaves no listener on any caller signal after fulfilment, rejection or abort', async () => {
+    it('leaves no listener on any caller signal after fulfilment, rejection or abort', async () => {
       const { get, started } = controlled();
       const signals = Array.from({ length: 6 }, () => new AbortController());
       const calls = signals.map((c, i) => get(i < 3 ? 'ok' : 'bad', { signal: c.signal }));
@@ -336,7 +520,7 @@ describe('memoizeAsync', () => {
       expect(started.map((s) => listenerCount(s.signal, 'abort'))).toEqual([0, 0]);
     });
 
-    it('3.6 leaves zero listeners after 50 resolved calls on one signal, where lru-cache fetch leaves 50', async () => {
+    it('leaves zero listeners after 50 resolved calls on one signal, where lru-cache fetch leaves 50', async () => {
       const signal = new AbortController().signal;
       const cache = new LRUCache<number, number>({ max: 100, fetchMethod: async (k) => k });
       const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
@@ -351,7 +535,7 @@ describe('memoizeAsync', () => {
       expect(listenerCount(ours, 'abort')).toBe(0);
     });
 
-    it('3.7 keeps waiting callers working when the entry is deleted or cleared in flight; the late value is not cached', async () => {
+    it('keeps waiting callers working when the entry is deleted or cleared in flight; the late value is not cached', async () => {
       for (const drop of ['delete', 'clear'] as const) {
         const { get, started } = controlled();
         const p1 = get('k');
@@ -371,7 +555,7 @@ describe('memoizeAsync', () => {
       }
     });
 
-    it('3.7 does not count in-flight calls against max, and a full cache does not disturb them', async () => {
+    it('does not count in-flight calls against max, and a full cache does not disturb them', async () => {
       const { get, started } = controlled({ max: 1 });
       const calls = ['a', 'b', 'c'].map((id) => get(id));
       expect(get.stats.pending).toBe(3);
@@ -410,53 +594,48 @@ describe('memoizeAsync', () => {
       expect(started).toHaveLength(2);
     });
 
-    it('reads the key arguments from fn.length - 1, or options.arity; missing ones are undefined', async () => {
-      const seen: unknown[][] = [];
-      const two = memoizeAsync(async (a: number, b: string | undefined, ctx: MemoizeAsyncContext) => {
-        seen.push([a, b, ctx.signal instanceof AbortSignal]);
+    it('keys on the one key argument by SameValueZero, and on key(key) when given', async () => {
+      let n = 0;
+      const get = memoizeAsync(async (_key: unknown) => ++n);
+      const o = {};
+      expect(await get(o)).toBe(await get(o));
+      expect(await get({})).not.toBe(await get({}));
+      expect(await get(NaN)).toBe(await get(NaN));
+      expect(await get(-0)).toBe(await get(0));
+      expect(get.has(o)).toBe(true);
+      expect(get.delete(o)).toBe(true);
+      expect(get.delete(o)).toBe(false);
+      expect(get.delete('nope')).toBe(false);
+      const keyed = memoizeAsync(async (user: { id: number }) => ({ ...user }), { key: (user) => user.id });
+      expect(await keyed({ id: 1 })).toBe(await keyed({ id: 1 }));
+      expect(keyed.has({ id: 1 })).toBe(true);
+      expect(keyed.delete({ id: 1 })).toBe(true);
+    });
+
+    it('takes several values as one array key, compared by content through key()', async () => {
+      const seen: unknown[] = [];
+      const get = memoizeAsync(async ([a, b]: [number, string]) => {
+        seen.push([a, b]);
         return `${a}${b}`;
-      });
-      expect(await two(1, 'x')).toBe('1x');
-      expect(await two(1, 'x', { signal: new AbortController().signal })).toBe('1x');
-      expect(await two(1, 'y')).toBe('1y');
-      expect(await (two as (...args: unknown[]) => Promise<string>)(1)).toBe('1undefined');
-      expect(await two(1, undefined)).toBe('1undefined'); // same key as the call above
+      }, { key: ([a, b]) => `${a}:${b}` });
+      expect(await get([1, 'x'])).toBe('1x');
+      expect(await get([1, 'x'], { signal: new AbortController().signal })).toBe('1x');
+      expect(await get([1, 'y'])).toBe('1y');
       expect(seen).toEqual([
-        [1, 'x', true],
-        [1, 'y', true],
-        [1, undefined, true],
+        [1, 'x'],
+        [1, 'y'],
       ]);
-      // A rest parameter hides the arity: options.arity says it.
-      const rest = memoizeAsync(async (...args: [number, number, MemoizeAsyncContext]) => args[0] + args[1], { arity: 2 });
-      expect(await rest(1, 2)).toBe(3);
-      expect(await rest(1, 2, {})).toBe(3);
-      expect(rest.stats).toEqual({ hits: 1, misses: 1, size: 1, pending: 0 });
-      // No key arguments: one entry.
+      expect(get.has([1, 'x'])).toBe(true);
+    });
+
+    it('memoizes a function of no key under the key undefined', async () => {
       let loads = 0;
-      const config = memoizeAsync(async (_ctx: MemoizeAsyncContext) => ++loads);
+      const config = memoizeAsync(async () => ++loads);
       expect(await config()).toBe(1);
-      expect(await config({})).toBe(1);
+      expect(await config(undefined, {})).toBe(1);
       expect(config.has()).toBe(true);
       expect(config.delete()).toBe(true);
       expect(await config()).toBe(2);
-    });
-
-    it('compares several key arguments one by one (SameValueZero), and uses key() when given', async () => {
-      let n = 0;
-      const get = memoizeAsync(async (a: unknown, b: unknown, _ctx: MemoizeAsyncContext) => ++n);
-      const o = {};
-      expect(await get(o, NaN)).toBe(await get(o, NaN));
-      expect(await get({}, 1)).not.toBe(await get({}, 1));
-      expect(await get('a,b', 'c')).not.toBe(await get('a', 'b,c'));
-      expect(get.has(o, NaN)).toBe(true);
-      expect(get.delete(o, NaN)).toBe(true);
-      expect(get.delete(o, NaN)).toBe(false);
-      expect(get.delete('nope', 'nope')).toBe(false);
-      const keyed = memoizeAsync(async (user: { id: number }, _ctx: MemoizeAsyncContext) => ({ ...user }), {
-        key: (user) => user.id,
-      });
-      expect(await keyed({ id: 1 })).toBe(await keyed({ id: 1 }));
-      expect(keyed.has({ id: 1 })).toBe(true);
     });
 
     it('passes this through to fn without making it part of the key', async () => {

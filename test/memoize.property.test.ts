@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type MemoizeAsyncContext, memoize, memoizeAsync } from '../src/memoize.js';
+import { type MemoizeAsyncContext, memoizeAsync } from '../src/memoize-async.js';
+import { memoize } from '../src/memoize.js';
 import { listenerCount } from '../src/testing/index.js';
 
 // Model-based tests: random command sequences run against the real memoizer

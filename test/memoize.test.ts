@@ -1,7 +1,8 @@
 import memoizee from 'memoizee';
 import moize from 'moize';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MEMOIZE_DEFAULT_MAX, type Memoized, memoize, memoizeAsync } from '../src/memoize.js';
+import { memoizeAsync } from '../src/memoize-async.js';
+import { MEMOIZE_DEFAULT_MAX, type Memoized, memoize } from '../src/memoize.js';
 
 /** A function that counts its calls and returns a fresh object per call. */
 function counted<A extends unknown[]>(): { fn: (...args: A) => { n: number; args: A }; calls: () => number } {
@@ -65,6 +66,37 @@ describe('memoize', () => {
       );
     });
 
+    it('rejects unknown options with the name to use instead (habits of p-memoize, memoizee, moize, lodash)', () => {
+      const cases: Array<[string, string]> = [
+        ['cacheKey', 'key'],
+        ['resolver', 'key'],
+        ['normalizer', 'key'],
+        ['length', 'key'],
+        ['maxAge', 'ttl'],
+        ['maxSize', 'max'],
+        ['weakKeys', 'weak'],
+        ['tll', 'ttl'],
+      ];
+      for (const [name, hint] of cases) {
+        expect(() => memoize(() => 1, { [name]: 1 } as never)).toThrow(
+          expect.objectContaining({
+            name: 'TypeError',
+            code: 'ERR_INVALID_ARG_VALUE',
+            message: expect.stringMatching(new RegExp(`"options".*"${name}".*Did you mean "${hint}"`)),
+          }),
+        );
+      }
+    });
+
+    it('rejects a lodash-style resolver or a signal in place of options, with the hint', () => {
+      expect(() => memoize((a: number) => a, ((a: number) => a) as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ key }') }),
+      );
+      expect(() => memoize((a: number) => a, new AbortController().signal as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ signal }') }),
+      );
+    });
+
     it('accepts max: Infinity and ttl: Infinity when asked', () => {
       const { fn, calls } = counted<[number]>();
       const m = memoize(fn, { max: Infinity, ttl: Infinity });
@@ -76,7 +108,19 @@ describe('memoize', () => {
   });
 
   describe('semantics', () => {
-    it('2.1 is bounded by default: keeps the 1,000 most recent results', () => {
+    it('keeps fn\'s name and length on the memoized function, whatever the key', () => {
+      function area(width: number, height: number): number {
+        return width * height;
+      }
+      for (const options of [undefined, { key: (w: number, h: number) => `${w}x${h}` }, { weak: true }]) {
+        const m = memoize(area, options);
+        expect(m.name).toBe('area');
+        expect(m.length).toBe(2);
+        expect(m(2, 3)).toBe(6);
+      }
+    });
+
+    it('is bounded by default: keeps the 1,000 most recent results', () => {
       expect(MEMOIZE_DEFAULT_MAX).toBe(1000);
       const { fn, calls } = counted<[number]>();
       const m = memoize(fn);
@@ -89,7 +133,7 @@ describe('memoize', () => {
       expect(calls()).toBe(1501);
     });
 
-    it('2.1 stays bounded where memoizee, the unbounded default of the field, does not', () => {
+    it('stays bounded where memoizee, the unbounded default of the field, does not', () => {
       let theirs = 0;
       const control = memoizee((x: number) => ++theirs);
       for (let i = 0; i < 2000; i++) control(i);
@@ -104,7 +148,7 @@ describe('memoize', () => {
       expect(m.stats.size).toBe(1000);
     });
 
-    it('2.1 holds more than one entry by default, unlike moize (size 1)', () => {
+    it('holds more than one entry by default, unlike moize (size 1)', () => {
       let theirs = 0;
       const control = moize((x: number) => ++theirs);
       control(1);
@@ -120,7 +164,7 @@ describe('memoize', () => {
       expect(calls()).toBe(2);
     });
 
-    it('2.1 evicts the least recently used result; a hit refreshes recency', () => {
+    it('evicts the least recently used result; a hit refreshes recency', () => {
       const { fn, calls } = counted<[string]>();
       const m = memoize(fn, { max: 2 });
       m('a');
@@ -134,7 +178,7 @@ describe('memoize', () => {
       expect(calls()).toBe(4);
     });
 
-    it('2.2 keys one argument by SameValueZero: NaN hits, -0 is 0, objects by identity', () => {
+    it('keys one argument by SameValueZero: NaN hits, -0 is 0, objects by identity', () => {
       const { fn, calls } = counted<[unknown]>();
       const m = memoize(fn);
       expect(m(NaN)).toBe(m(NaN));
@@ -146,7 +190,7 @@ describe('memoize', () => {
       expect(calls()).toBe(7);
     });
 
-    it('2.2 compares several arguments one by one, never stringified: objects never collide', () => {
+    it('compares several arguments one by one, never stringified: objects never collide', () => {
       const { fn, calls } = counted<unknown[]>();
       const m = memoize(fn);
       const a = { id: 1 };
@@ -160,7 +204,7 @@ describe('memoize', () => {
       expect(calls()).toBe(8);
     });
 
-    it('2.2 treats a different number of arguments as a different key', () => {
+    it('treats a different number of arguments as a different key', () => {
       const { fn, calls } = counted<unknown[]>();
       const m = memoize(fn);
       const r0 = m();
@@ -176,7 +220,7 @@ describe('memoize', () => {
       expect(calls()).toBe(5);
     });
 
-    it('2.2 uses key(...args) as the key when given', () => {
+    it('uses key(...args) as the key when given', () => {
       const { fn, calls } = counted<[{ id: number }, string]>();
       const seen: unknown[][] = [];
       const m = memoize(fn, {
@@ -199,7 +243,7 @@ describe('memoize', () => {
       expect(m.has({ id: 1 }, 'name')).toBe(false);
     });
 
-    it('2.2 caches an undefined result', () => {
+    it('caches an undefined result', () => {
       let n = 0;
       const m = memoize((_x: number, _y?: number) => {
         n++;
@@ -238,7 +282,7 @@ describe('memoize', () => {
       expect(obj.m(3)).toBe(103);
     });
 
-    it('2.5 caches a returned promise as it is, rejections included (use memoizeAsync)', async () => {
+    it('caches a returned promise as it is, rejections included (use memoizeAsync)', async () => {
       let n = 0;
       const sync = memoize(async (_id: number) => {
         n++;
@@ -286,7 +330,7 @@ describe('memoize', () => {
       }
     });
 
-    it('2.4 expires results after ttl', () => {
+    it('expires results after ttl', () => {
       vi.useFakeTimers();
       for (const weak of [false, true]) {
         const { fn, calls } = counted<[unknown, unknown?]>();
@@ -308,7 +352,7 @@ describe('memoize', () => {
       }
     });
 
-    it('2.4 delete(...args) and has(...args) address one entry', () => {
+    it('delete(...args) and has(...args) address one entry', () => {
       for (const options of [{}, { weak: true }]) {
         const { fn, calls } = counted<unknown[]>();
         const m = memoize(fn, options);
@@ -329,7 +373,7 @@ describe('memoize', () => {
       }
     });
 
-    it('2.4 has() does not refresh recency', () => {
+    it('has() does not refresh recency', () => {
       const { fn, calls } = counted<[string]>();
       const m = memoize(fn, { max: 2 });
       m('a');
@@ -340,7 +384,7 @@ describe('memoize', () => {
       expect(calls()).toBe(4);
     });
 
-    it('2.4 clear() drops every result', () => {
+    it('clear() drops every result', () => {
       for (const options of [{}, { weak: true }, { key: (x: unknown) => x }]) {
         const { fn, calls } = counted<unknown[]>();
         const m = memoize(fn, options);
@@ -355,7 +399,7 @@ describe('memoize', () => {
       }
     });
 
-    it('2.4 counts hits and misses in stats', () => {
+    it('counts hits and misses in stats', () => {
       const m = memoize((x: number, y?: number) => x + (y ?? 0), { max: 2 });
       m(1);
       m(1);
@@ -370,7 +414,7 @@ describe('memoize', () => {
       expect(m.stats.hits).toBe(4);
     });
 
-    it('2.3 weak: caches object and primitive arguments like the strong cache', () => {
+    it('weak: caches object and primitive arguments like the strong cache', () => {
       const { fn, calls } = counted<unknown[]>();
       const m = memoize(fn, { weak: true });
       const a = {};
@@ -386,7 +430,7 @@ describe('memoize', () => {
       expect(calls()).toBe(8);
     });
 
-    it('2.3 weak: max still bounds the entry count', () => {
+    it('weak: max still bounds the entry count', () => {
       const { fn, calls } = counted<[object, number]>();
       const m = memoize(fn, { weak: true, max: 3 });
       const keys = Array.from({ length: 10 }, () => ({}));
@@ -400,7 +444,7 @@ describe('memoize', () => {
       expect(m.has(keys[8]!, 8)).toBe(false); // the least recent went
     });
 
-    it('2.3 weak: a key function returning an object is held weakly too', () => {
+    it('weak: a key function returning an object is held weakly too', () => {
       const { fn, calls } = counted<[{ user: object }]>();
       const m = memoize(fn, { weak: true, key: (req) => req.user });
       const user = {};

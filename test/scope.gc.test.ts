@@ -144,7 +144,7 @@ async function openAndCloseChildren(parent: Scope, tracker: Tracker, cleaned: nu
 
 describe('Scope', () => {
   describe('leaks', () => {
-    it('9. a closed scope, its tasks, values, cleanups and children are collectable while the owner signal lives', async () => {
+    it('a closed scope, its tasks, values, cleanups and children are collectable while the owner signal lives', async () => {
       const tracker = track();
       for (let i = 0; i < 100; i++) await openAndClose(tracker, i);
       expect(listenerCount(owner.signal, 'abort')).toBe(0);
@@ -153,29 +153,29 @@ describe('Scope', () => {
       expect(owner.signal.aborted).toBe(false);
     });
 
-    it('9. positive control: a naive scope whose owner listener is never removed is caught', async () => {
+    it('positive control: a naive scope whose owner listener is never removed is caught', async () => {
       const longLived = new AbortController();
       const tracker = track();
-      for (let i = 0; i < 20; i++) await naiveOpenAndClose(tracker, longLived.signal, i);
-      expect(listenerCount(longLived.signal, 'abort')).toBe(20);
-      await expect(expectCollectable(tracker, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+      for (let i = 0; i < 100; i++) await naiveOpenAndClose(tracker, longLived.signal, i);
+      expect(listenerCount(longLived.signal, 'abort')).toBe(100);
+      await expect(expectCollectable(tracker)).rejects.toBeInstanceOf(LeakError);
       longLived.abort();
     });
 
-    it('9. counter-test: open scopes stay owned by their owner signal and close when it aborts', async () => {
+    it('counter-test: open scopes stay owned by their owner signal and close when it aborts', async () => {
       const ownerB = new AbortController();
       const tracker = track();
       const cleaned: number[] = [];
       // Created in a helper frame and then referenced only by the owner signal.
       const open = (i: number): void => {
-        const scope = new Scope({ signal: ownerB.signal, timeout: 0 });
+        const scope = new Scope({ signal: ownerB.signal, closeTimeout: 0 });
         tracker.add(scope, `open scope ${i}`);
         const captured = payload(i);
         scope.defer(() => cleaned.push(captured.tag));
         void scope.run(() => foreverShared).catch(() => {});
       };
       for (let i = 0; i < 20; i++) open(i);
-      await expectRetained(tracker, { rounds: 3 });
+      await expectRetained(tracker);
       expect(listenerCount(ownerB.signal, 'abort')).toBe(1); // one, shared by the 20
       ownerB.abort();
       // Each close waits one timer turn for its never-settling task.
@@ -185,7 +185,7 @@ describe('Scope', () => {
       await expectCollectable(tracker);
     });
 
-    it('9. 100,000 short-lived scopes under a long-lived owner signal and parent: zero listeners, flat heap', async () => {
+    it('20,000 short-lived scopes under a long-lived owner signal and parent: zero listeners, flat heap', async () => {
       const parent = new Scope({ signal: owner.signal });
       const noop = (): void => {};
       // A leaked listener, Task or child entry costs well over 100 B each
@@ -198,7 +198,9 @@ describe('Scope', () => {
           scope.defer(noop);
           await scope.close();
         },
-        { iterations: 100_000, maxBytesPerIteration: 16 },
+        // The same count as the control below, whose leaked listeners make
+        // each EventTarget add O(n): 100,000 would take minutes there.
+        { iterations: 20_000, maxBytesPerIteration: 16 },
       );
       expect(result.bytesPerIteration).toBeLessThan(16);
       expect(listenerCount(owner.signal, 'abort')).toBe(1); // the parent's own, still open
@@ -206,7 +208,7 @@ describe('Scope', () => {
       expect(listenerCount(owner.signal, 'abort')).toBe(0);
     });
 
-    it('9. positive control: the naive scope grows the heap per iteration', async () => {
+    it('positive control: the naive scope grows the heap per iteration', async () => {
       const longLived = new AbortController();
       const error = await expectFlatHeap(
         async () => {
@@ -214,14 +216,14 @@ describe('Scope', () => {
           await scope.run(() => Promise.resolve(1));
           await scope.close();
         },
-        { iterations: 10_000, maxBytesPerIteration: 16 },
+        { iterations: 20_000, maxBytesPerIteration: 16 },
       ).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LeakError);
-      expect(listenerCount(longLived.signal, 'abort')).toBeGreaterThanOrEqual(10_000);
+      expect(listenerCount(longLived.signal, 'abort')).toBeGreaterThanOrEqual(20_000);
       longLived.abort();
     });
 
-    it('3. a task that never settles does not keep its caller’s frame alive once the close begins', async () => {
+    it('a task that never settles does not keep its caller’s frame alive once the close begins', async () => {
       const scope = new Scope();
       const tracker = track();
       for (let i = 0; i < 50; i++) void caller(scope, tracker, i);
@@ -237,22 +239,22 @@ describe('Scope', () => {
       expect(await closing).toBe(result);
     });
 
-    it('3. positive control: awaiting the task directly pins the caller’s frame', async () => {
+    it('positive control: awaiting the task directly pins the caller’s frame', async () => {
       const naive = new NaiveScope(new AbortController().signal);
       const tracker = track();
-      for (let i = 0; i < 20; i++) void caller(naive, tracker, i);
+      for (let i = 0; i < 50; i++) void caller(naive, tracker, i);
       await nextMacrotask();
       await naive.close();
-      await expect(expectCollectable(tracker, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+      await expect(expectCollectable(tracker)).rejects.toBeInstanceOf(LeakError);
     });
 
-    it('3. counter-test: while the scope is open, a waiting caller stays alive and resumes with the value', async () => {
+    it('counter-test: while the scope is open, a waiting caller stays alive and resumes with the value', async () => {
       const scope = new Scope();
       const tracker = track();
       const results: string[] = [];
       gate = manualResolvers<string>();
       void gatedCaller(scope, tracker, results);
-      await expectRetained(tracker, { rounds: 3 });
+      await expectRetained(tracker);
       gate.resolve('value');
       gate = null;
       await nextMacrotask();
@@ -261,15 +263,15 @@ describe('Scope', () => {
       await scope.close();
     });
 
-    it('6. closed children leave a long-lived parent scope; open ones stay owned by it', async () => {
-      const parent = new Scope({ timeout: 0 });
+    it('closed children leave a long-lived parent scope; open ones stay owned by it', async () => {
+      const parent = new Scope({ closeTimeout: 0 });
       const closedTracker = track();
       const openTracker = track();
       const cleaned: number[] = [];
       await openAndCloseChildren(parent, closedTracker, cleaned);
       for (let i = 0; i < 10; i++) openChild(parent, openTracker, 100 + i, cleaned);
       await expectCollectable(closedTracker);
-      await expectRetained(openTracker, { rounds: 3 });
+      await expectRetained(openTracker);
       expect(cleaned).toHaveLength(50);
       // The parent still owns the open children: closing it closes them.
       expect(await parent.close()).toEqual({ pending: 10 });

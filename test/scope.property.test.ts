@@ -135,7 +135,7 @@ async function runScenario(ops: Op[]): Promise<void> {
   let violations = 0;
 
   const addScope = (parent: ScopeModel | null, timeout: number): ScopeModel => {
-    const scope = parent === null ? new Scope({ signal: owner.signal, timeout }) : new Scope({ parent: parent.scope, timeout });
+    const scope = parent === null ? new Scope({ signal: owner.signal, closeTimeout: timeout }) : new Scope({ parent: parent.scope, closeTimeout: timeout });
     const model: ScopeModel = { scope, parent, children: [], never: 0, included: null, stack: [], errors: [] };
     if (scope.state === 'closed') model.included = [];
     else {

@@ -68,7 +68,7 @@ describe('Scope', () => {
         [{ parent: new AbortController() }, 'options.parent'],
         [{ signal: {} }, 'options.signal'],
         [{ signal: 'x' }, 'options.signal'],
-        [{ timeout: '10' }, 'options.timeout'],
+        [{ closeTimeout: '10' }, 'options.closeTimeout'],
         [{ failFast: 1 }, 'options.failFast'],
       ];
       for (const [options, name] of cases) {
@@ -84,18 +84,46 @@ describe('Scope', () => {
       }
     });
 
-    it('throws ERR_OUT_OF_RANGE for a negative, NaN or over-long options.timeout', () => {
+    it('throws ERR_OUT_OF_RANGE for a negative, NaN or over-long options.closeTimeout', () => {
       for (const timeout of [-1, Number.NaN, 2 ** 31, -Infinity]) {
-        expect(() => new Scope({ timeout })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-        expect(() => new Scope({ timeout })).toThrow(/"options\.timeout"/);
-        expect(() => new Scope({ timeout })).toThrow(RangeError);
+        expect(() => new Scope({ closeTimeout: timeout })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+        expect(() => new Scope({ closeTimeout: timeout })).toThrow(/"options\.closeTimeout"/);
+        expect(() => new Scope({ closeTimeout: timeout })).toThrow(RangeError);
       }
-      for (const timeout of [0, 1.5, 2 ** 31 - 1, Infinity]) expect(() => new Scope({ timeout })).not.toThrow();
+      for (const timeout of [0, 1.5, 2 ** 31 - 1, Infinity]) expect(() => new Scope({ closeTimeout: timeout })).not.toThrow();
+    });
+
+    it('rejects the 0.1 option timeout, naming closeTimeout (the grace period of close, not a lifetime)', () => {
+      for (const [name, hint] of [
+        ['timeout', 'closeTimeout'],
+        ['gracePeriod', 'closeTimeout'],
+        ['abortSignal', 'signal'],
+        ['failfast', 'failFast'],
+      ]) {
+        expect(() => new Scope({ [name!]: 10 } as never)).toThrow(
+          expect.objectContaining({
+            name: 'TypeError',
+            code: 'ERR_INVALID_ARG_VALUE',
+            message: expect.stringMatching(new RegExp(`"options".*"${name}".*Did you mean "${hint}"`)),
+          }),
+        );
+      }
+    });
+
+    it('rejects a positional signal or parent scope, saying { signal } / { parent }', () => {
+      const owner = new AbortController();
+      expect(() => new Scope(owner.signal as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ signal }') }),
+      );
+      expect(listenerCount(owner.signal, 'abort')).toBe(0);
+      expect(() => new Scope(new Scope() as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('{ parent }') }),
+      );
     });
 
     it('attaches nothing when the constructor throws', () => {
       const owner = new AbortController();
-      expect(() => new Scope({ signal: owner.signal, timeout: -1 })).toThrow(RangeError);
+      expect(() => new Scope({ signal: owner.signal, closeTimeout: -1 })).toThrow(RangeError);
       expect(() => new Scope({ signal: owner.signal, failFast: 'yes' as never })).toThrow(TypeError);
       expect(listenerCount(owner.signal, 'abort')).toBe(0);
     });
@@ -137,6 +165,10 @@ describe('Scope', () => {
         expect(error).toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
         expect((error as Error).message).toContain('"options.timeout"');
       }
+      const unknown = await rejection(scope.close(undefined, { closeTimeout: 5 } as never));
+      expect(unknown).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/"closeTimeout".*Did you mean "timeout"/) });
+      const positional = await rejection(scope.close(undefined, 5 as never));
+      expect(positional).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
       expect(scope.state).toBe('open');
       expect(scope.signal.aborted).toBe(false);
       await expect(scope.close()).resolves.toEqual({ pending: 0 });
@@ -144,7 +176,7 @@ describe('Scope', () => {
   });
 
   describe('semantics', () => {
-    it('1. run() calls fn at once with the scope signal and resolves with its result', async () => {
+    it('run() calls fn at once with the scope signal and resolves with its result', async () => {
       const scope = new Scope();
       let seen: AbortSignal | undefined;
       const sync = scope.run((signal) => {
@@ -169,7 +201,7 @@ describe('Scope', () => {
       await scope.close();
     });
 
-    it('1. types: run() infers the awaited result; close() resolves to a CloseResult', () => {
+    it('types: run() infers the awaited result; close() resolves to a CloseResult', () => {
       const scope = new Scope();
       expectTypeOf(scope.run(async () => 1)).toEqualTypeOf<Promise<number>>();
       expectTypeOf(scope.run(() => 'x')).toEqualTypeOf<Promise<string>>();
@@ -177,11 +209,11 @@ describe('Scope', () => {
       expectTypeOf(scope.defer(() => {})).toEqualTypeOf<Disposable>();
     });
 
-    it('1. await using closes the scope at the end of the block', async () => {
+    it('await using closes the scope at the end of the block', async () => {
       let signal: AbortSignal | undefined;
       let cleaned = 0;
       {
-        await using scope = new Scope({ timeout: 0 });
+        await using scope = new Scope({ closeTimeout: 0 });
         signal = scope.signal;
         scope.defer(() => cleaned++);
         void scope.run(() => never);
@@ -192,7 +224,7 @@ describe('Scope', () => {
       expect(cleaned).toBe(1);
     });
 
-    it('1. await using rethrows a cleanup failure as an AggregateError', async () => {
+    it('await using rethrows a cleanup failure as an AggregateError', async () => {
       const boom = new Error('cleanup failed');
       const run = async (): Promise<void> => {
         await using scope = new Scope();
@@ -205,7 +237,7 @@ describe('Scope', () => {
       expect((error as AggregateError).errors).toEqual([boom]);
     });
 
-    it('1. reports its state: open, closing, closed', async () => {
+    it('reports its state: open, closing, closed', async () => {
       const scope = new Scope();
       const gate = deferred();
       void scope.run(() => gate.promise).catch(() => {});
@@ -217,7 +249,7 @@ describe('Scope', () => {
       expect(scope.state).toBe('closed');
     });
 
-    it('2. aborts its signal with the close reason', async () => {
+    it('aborts its signal with the close reason', async () => {
       const scope = new Scope();
       const reason = new Error('shutdown');
       await scope.close(reason);
@@ -225,7 +257,7 @@ describe('Scope', () => {
       expect(scope.signal.reason).toBe(reason);
     });
 
-    it('2. aborts with a DOMException named AbortError when no reason is given', async () => {
+    it('aborts with a DOMException named AbortError when no reason is given', async () => {
       const scope = new Scope();
       await scope.close();
       expect(scope.signal.reason).toBeInstanceOf(DOMException);
@@ -235,7 +267,7 @@ describe('Scope', () => {
       expect((disposed.signal.reason as DOMException).name).toBe('AbortError');
     });
 
-    it('3. rejects every pending handed-out promise with the reason, before the task finishes', async () => {
+    it('rejects every pending handed-out promise with the reason, before the task finishes', async () => {
       const scope = new Scope();
       const gate = deferred<string>();
       const slow = scope.run(() => gate.promise); // ignores the signal until released
@@ -253,7 +285,7 @@ describe('Scope', () => {
       await scope.close(undefined, { timeout: 0 });
     });
 
-    it('3. marks the close rejection handled, so fire-and-forget tasks raise no unhandled rejection', async () => {
+    it('marks the close rejection handled, so fire-and-forget tasks raise no unhandled rejection', async () => {
       let unhandled = 0;
       const onUnhandled = (): void => {
         unhandled++;
@@ -277,7 +309,7 @@ describe('Scope', () => {
       }
     });
 
-    it('4. waits for tasks that honour the signal, then resolves with pending 0', async () => {
+    it('waits for tasks that honour the signal, then resolves with pending 0', async () => {
       const scope = new Scope();
       const events: string[] = [];
       void scope
@@ -293,7 +325,7 @@ describe('Scope', () => {
       expect(events).toEqual(['caller rejected', 'task finished', 'cleanup']);
     });
 
-    it('4. gives up on a task that ignores its signal after the timeout and reports it', async () => {
+    it('gives up on a task that ignores its signal after the timeout and reports it', async () => {
       const scope = new Scope();
       void scope.run(() => never);
       void scope.run(() => never);
@@ -308,8 +340,55 @@ describe('Scope', () => {
       expect(scope.pending).toBe(0);
     });
 
-    it('4. waits as long as it takes with timeout Infinity', async () => {
-      const scope = new Scope({ timeout: Infinity });
+    it('warns, naming the tasks, when the close timeout runs out with tasks still running', async () => {
+      const warnings: Array<Error & { code?: string }> = [];
+      const onWarning = (warning: Error) => void warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const scope = new Scope({ closeTimeout: 5 });
+        void scope.run(function readLoopIgnoringAbort() {
+          return never;
+        });
+        void scope.run(() => never);
+        void scope.run(async (signal) => {
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        });
+        const result = await scope.close();
+        expect(result).toEqual({ pending: 2 });
+        // Other tests' warnings may arrive meanwhile (warnings are emitted on
+        // a later tick): pick ours by its task's name.
+        const ours = (w: Error & { code?: string }) =>
+          w.code === 'LEAKPROOF_CLOSE_TIMEOUT' && w.message.includes('readLoopIgnoringAbort');
+        await vi.waitFor(() => expect(warnings.some(ours)).toBe(true));
+        const warning = warnings.find(ours)!;
+        expect(warning.name).toBe('LeakproofWarning');
+        expect(warning.message).toContain('2 task(s)');
+        expect(warning.message).toContain('readLoopIgnoringAbort, <anonymous>');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
+    it('does not warn when every task settles within the close timeout', async () => {
+      const warnings: Array<Error & { code?: string }> = [];
+      const onWarning = (warning: Error) => void warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const scope = new Scope({ closeTimeout: 1000 });
+        void scope.run(async function stopsOnAbort(signal) {
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        });
+        expect(await scope.close()).toEqual({ pending: 0 });
+        await nextMacrotask();
+        await nextMacrotask();
+        expect(warnings.filter((w) => w.message.includes('stopsOnAbort'))).toEqual([]);
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
+    it('waits as long as it takes with timeout Infinity', async () => {
+      const scope = new Scope({ closeTimeout: Infinity });
       const gate = deferred();
       void scope.run(() => gate.promise).catch(() => {});
       const closed = scope.close();
@@ -319,7 +398,7 @@ describe('Scope', () => {
       expect(await closed).toEqual({ pending: 0 });
     });
 
-    it('4. waits 5000 ms by default', async () => {
+    it('waits 5000 ms by default', async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
       const scope = new Scope();
       void scope.run(() => never);
@@ -330,10 +409,10 @@ describe('Scope', () => {
       expect(await closed).toEqual({ pending: 1 });
     });
 
-    it('4. the constructor timeout is the default for close(), the owner signal and await using', async () => {
+    it('the constructor timeout is the default for close(), the owner signal and await using', async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
       const owner = new AbortController();
-      const scope = new Scope({ signal: owner.signal, timeout: 100 });
+      const scope = new Scope({ signal: owner.signal, closeTimeout: 100 });
       let cleaned = false;
       scope.defer(() => (cleaned = true));
       void scope.run(() => never);
@@ -345,7 +424,7 @@ describe('Scope', () => {
       expect(await scope.close()).toEqual({ pending: 1 });
     });
 
-    it('5. runs cleanups last-in first-out, each once, awaiting each', async () => {
+    it('runs cleanups last-in first-out, each once, awaiting each', async () => {
       const scope = new Scope();
       const order: string[] = [];
       scope.defer(() => order.push('first'));
@@ -359,7 +438,7 @@ describe('Scope', () => {
       expect(order).toEqual(['third', 'second (async)', 'first']);
     });
 
-    it('5. a throwing cleanup does not stop the others; close() rejects with every error in order', async () => {
+    it('a throwing cleanup does not stop the others; close() rejects with every error in order', async () => {
       const scope = new Scope();
       const order: string[] = [];
       const e1 = new Error('one');
@@ -379,7 +458,7 @@ describe('Scope', () => {
       expect(await rejection(scope.close())).toBe(error);
     });
 
-    it('5. defer() returns a Disposable that unregisters the cleanup', async () => {
+    it('defer() returns a Disposable that unregisters the cleanup', async () => {
       const scope = new Scope();
       const order: string[] = [];
       scope.defer(() => order.push('a'));
@@ -396,7 +475,7 @@ describe('Scope', () => {
       b[Symbol.dispose]();
     });
 
-    it('5. accepts cleanups while closing: from a finishing task, and from a cleanup (runs next)', async () => {
+    it('accepts cleanups while closing: from a finishing task, and from a cleanup (runs next)', async () => {
       const scope = new Scope();
       const order: string[] = [];
       scope.defer(() => order.push('registered first'));
@@ -414,7 +493,7 @@ describe('Scope', () => {
       expect(order).toEqual(['registered by a task', 'outer', 'registered by a cleanup', 'registered first']);
     });
 
-    it('5. defer() on a closed scope throws ClosedError with the close reason as cause', async () => {
+    it('defer() on a closed scope throws ClosedError with the close reason as cause', async () => {
       const scope = new Scope();
       const reason = new Error('bye');
       await scope.close(reason);
@@ -428,7 +507,7 @@ describe('Scope', () => {
       expect(error).toMatchObject({ code: 'ERR_LEAKPROOF_CLOSED', cause: reason });
     });
 
-    it('6. closes child scopes first: their signals abort and their cleanups run before the parent’s', async () => {
+    it('closes child scopes first: their signals abort and their cleanups run before the parent’s', async () => {
       const parent = new Scope();
       const child = new Scope({ parent });
       const grandchild = new Scope({ parent: child });
@@ -456,7 +535,7 @@ describe('Scope', () => {
       }
     });
 
-    it('6. the parent waits for its children’s tasks and reports them in pending', async () => {
+    it('the parent waits for its children’s tasks and reports them in pending', async () => {
       const parent = new Scope();
       const child = new Scope({ parent });
       void child.run(() => never);
@@ -471,7 +550,7 @@ describe('Scope', () => {
       expect(order).toEqual(['parent cleanup']);
     });
 
-    it('6. a child closed on its own leaves its parent, which then closes without it', async () => {
+    it('a child closed on its own leaves its parent, which then closes without it', async () => {
       const parent = new Scope();
       const child = new Scope({ parent });
       let childCleanups = 0;
@@ -482,7 +561,7 @@ describe('Scope', () => {
       expect(childCleanups).toBe(1);
     });
 
-    it('6. a child created under a closing or closed parent is born closed with its reason', async () => {
+    it('a child created under a closing or closed parent is born closed with its reason', async () => {
       const parent = new Scope();
       const gate = deferred();
       void parent.run(() => gate.promise).catch(() => {});
@@ -500,7 +579,7 @@ describe('Scope', () => {
       }
     });
 
-    it('7. closing twice returns the same promise and keeps the first reason', async () => {
+    it('closing twice returns the same promise and keeps the first reason', async () => {
       const scope = new Scope();
       const first = new Error('first');
       const a = scope.close(first);
@@ -512,7 +591,7 @@ describe('Scope', () => {
       await scope[Symbol.asyncDispose]();
     });
 
-    it('7. returns the same promise when closed re-entrantly from an abort listener', async () => {
+    it('returns the same promise when closed re-entrantly from an abort listener', async () => {
       const scope = new Scope();
       let inner: Promise<CloseResult> | undefined;
       scope.signal.addEventListener('abort', () => {
@@ -537,8 +616,8 @@ describe('Scope', () => {
       expect(cleaned).toBe(1);
     });
 
-    it('7. a later close() with a shorter timeout shortens the wait in progress (parents too)', async () => {
-      const scope = new Scope({ timeout: Infinity });
+    it('a later close() with a shorter timeout shortens the wait in progress (parents too)', async () => {
+      const scope = new Scope({ closeTimeout: Infinity });
       void scope.run(() => never);
       const slow = scope.close();
       await nextMacrotask();
@@ -548,8 +627,8 @@ describe('Scope', () => {
       expect(await fast).toEqual({ pending: 1 });
 
       // A parent closing with a deadline tightens a child already waiting forever.
-      const parent = new Scope({ timeout: Infinity });
-      const child = new Scope({ parent, timeout: Infinity });
+      const parent = new Scope({ closeTimeout: Infinity });
+      const child = new Scope({ parent, closeTimeout: Infinity });
       void child.run(() => never);
       const childClosed = child.close();
       expect(await status(childClosed)).toBe('pending');
@@ -557,7 +636,7 @@ describe('Scope', () => {
       expect(await childClosed).toEqual({ pending: 1 });
     });
 
-    it('8. run() on a closing or closed scope rejects at once with ClosedError and does not call fn', async () => {
+    it('run() on a closing or closed scope rejects at once with ClosedError and does not call fn', async () => {
       const scope = new Scope();
       const gate = deferred();
       void scope.run(() => gate.promise).catch(() => {});
@@ -578,7 +657,7 @@ describe('Scope', () => {
       expect(calls).toBe(0);
     });
 
-    it('8. a task that closes its own scope is answered with the close reason', async () => {
+    it('a task that closes its own scope is answered with the close reason', async () => {
       const scope = new Scope();
       const reason = new Error('self');
       const result = scope.run(() => {
@@ -596,7 +675,7 @@ describe('Scope', () => {
       ).toBe('done');
     });
 
-    it('9. closes when the owner signal aborts, with its reason, and then holds no listener on it', async () => {
+    it('closes when the owner signal aborts, with its reason, and then holds no listener on it', async () => {
       const owner = new AbortController();
       const scope = new Scope({ signal: owner.signal });
       const task = scope.run(() => never);
@@ -609,7 +688,7 @@ describe('Scope', () => {
       expect(listenerCount(owner.signal, 'abort')).toBe(0);
     });
 
-    it('9. shares one listener on the owner signal among its open scopes and removes it with the last', async () => {
+    it('shares one listener on the owner signal among its open scopes and removes it with the last', async () => {
       const owner = new AbortController();
       const scopes = Array.from({ length: 50 }, () => new Scope({ signal: owner.signal }));
       expect(listenerCount(owner.signal, 'abort')).toBe(1);
@@ -629,7 +708,7 @@ describe('Scope', () => {
       expect(listenerCount(owner.signal, 'abort')).toBe(0);
     });
 
-    it('9. is born closed, attaching nothing, on an already-aborted owner signal', async () => {
+    it('is born closed, attaching nothing, on an already-aborted owner signal', async () => {
       const reason = new Error('already');
       const owner = AbortSignal.abort(reason);
       const scope = new Scope({ signal: owner });
@@ -639,8 +718,8 @@ describe('Scope', () => {
       expect(await rejection(scope.run(() => 1))).toMatchObject({ cause: reason });
     });
 
-    it('9. clears its close timer when the last task settles before the deadline', async () => {
-      const scope = new Scope({ timeout: 60_000 });
+    it('clears its close timer when the last task settles before the deadline', async () => {
+      const scope = new Scope({ closeTimeout: 60_000 });
       const gate = deferred();
       void scope.run(() => gate.promise).catch(() => {});
       const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -651,7 +730,7 @@ describe('Scope', () => {
       expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
     });
 
-    it('9. discards a task’s late outcome, a rejection included, without an unhandled rejection', async () => {
+    it('discards a task’s late outcome, a rejection included, without an unhandled rejection', async () => {
       let unhandled = 0;
       const onUnhandled = (): void => {
         unhandled++;
@@ -673,7 +752,7 @@ describe('Scope', () => {
       }
     });
 
-    it('10. a failing task rejects its caller only; the scope and its other tasks carry on', async () => {
+    it('a failing task rejects its caller only; the scope and its other tasks carry on', async () => {
       const scope = new Scope();
       const boom = new Error('boom');
       const gate = deferred<string>();
@@ -693,7 +772,7 @@ describe('Scope', () => {
       await scope.close();
     });
 
-    it('10. failFast closes the scope with the first error as the reason', async () => {
+    it('failFast closes the scope with the first error as the reason', async () => {
       for (const sync of [false, true]) {
         const scope = new Scope({ failFast: true });
         const other = scope.run(() => never);
@@ -709,7 +788,7 @@ describe('Scope', () => {
       }
     });
 
-    it('10. failFast is not triggered by tasks failing after the close began', async () => {
+    it('failFast is not triggered by tasks failing after the close began', async () => {
       const scope = new Scope({ failFast: true });
       const reason = new Error('closed first');
       void scope

@@ -76,6 +76,18 @@ describe.each([
       expect(b.message).toContain('"options.unref"');
     });
 
+    it('rejects unknown options, naming unref for the timers/promises ref, and a positional signal', () => {
+      const a = codeAndName(() => start({}, noop, 10, { ref: false } as never));
+      expect(a).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+      expect(a.message).toMatch(/"options".*"ref".*Did you mean "unref"/);
+      const b = codeAndName(() => start({}, noop, 10, { unreff: true } as never));
+      expect(b).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+      expect(b.message).toMatch(/"unreff".*Did you mean "unref"/);
+      const c = codeAndName(() => start({}, noop, 10, new AbortController().signal as never));
+      expect(c).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+      expect(c.message).toContain('{ signal }');
+    });
+
     it('starts no timer when it throws', () => {
       const before = activeTimeouts();
       expect(() => start({}, noop, 10, { unref: 1 as never })).toThrow(TypeError);
@@ -85,7 +97,7 @@ describe.each([
   });
 
   describe('semantics', () => {
-    it('4. returns a Disposable whose dispose is idempotent and stops the timer', () => {
+    it('returns a Disposable whose dispose is idempotent and stops the timer', () => {
       vi.useFakeTimers();
       let calls = 0;
       const timer = start({}, () => calls++, 100);
@@ -99,7 +111,7 @@ describe.each([
       expect(vi.getTimerCount()).toBe(0);
     });
 
-    it('4. stops at the end of a using block', () => {
+    it('stops at the end of a using block', () => {
       vi.useFakeTimers();
       let calls = 0;
       {
@@ -110,7 +122,7 @@ describe.each([
       expect(calls).toBe(1);
     });
 
-    it('5. is unref’ed by default and ref’ed with unref: false, until disposed', () => {
+    it('is unref’ed by default and ref’ed with unref: false, until disposed', () => {
       const before = activeTimeouts();
       const quiet = start({}, noop, 60_000);
       expect(activeTimeouts()).toBe(before);
@@ -121,7 +133,7 @@ describe.each([
       expect(activeTimeouts()).toBe(before);
     });
 
-    it('7. passes the target as the only argument, with no this', () => {
+    it('passes the target as the only argument, with no this', () => {
       vi.useFakeTimers();
       const target = { name: 'target' };
       const calls: Array<{ self: unknown; args: unknown[] }> = [];
@@ -141,7 +153,7 @@ describe.each([
 
 describe('weakInterval', () => {
   describe('semantics', () => {
-    it('1. calls callback(target) every ms while the target lives', () => {
+    it('calls callback(target) every ms while the target lives', () => {
       vi.useFakeTimers();
       const target = { ticks: 0 };
       const timer = weakInterval(target, (t) => t.ticks++, 100);
@@ -155,7 +167,7 @@ describe('weakInterval', () => {
       timer[Symbol.dispose]();
     });
 
-    it('1. keeps ticking after a callback throws, like setInterval', () => {
+    it('keeps ticking after a callback throws, like setInterval', () => {
       vi.useFakeTimers();
       const target = { ticks: 0 };
       const timer = weakInterval(
@@ -173,7 +185,7 @@ describe('weakInterval', () => {
       timer[Symbol.dispose]();
     });
 
-    it('4. can be disposed from its own callback', () => {
+    it('can be disposed from its own callback', () => {
       vi.useFakeTimers();
       let calls = 0;
       const timer: WeakTimer = weakInterval({}, () => {
@@ -189,7 +201,7 @@ describe('weakInterval', () => {
 
 describe('weakTimeout', () => {
   describe('semantics', () => {
-    it('6. calls callback(target) once after ms, then is inactive', () => {
+    it('calls callback(target) once after ms, then is inactive', () => {
       vi.useFakeTimers();
       const target = { fired: 0 };
       const timer = weakTimeout(target, (t) => t.fired++, 100);
@@ -204,7 +216,7 @@ describe('weakTimeout', () => {
       expect(vi.getTimerCount()).toBe(0);
     });
 
-    it('6. releases itself before the callback runs, even when it throws', () => {
+    it('releases itself before the callback runs, even when it throws', () => {
       vi.useFakeTimers();
       const timer = weakTimeout(
         {},
@@ -217,7 +229,7 @@ describe('weakTimeout', () => {
       expect(timer.active).toBe(false);
     });
 
-    it('6. does not fire once disposed', () => {
+    it('does not fire once disposed', () => {
       vi.useFakeTimers();
       let fired = 0;
       const timer = weakTimeout({}, () => fired++, 5);

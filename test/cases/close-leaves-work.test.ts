@@ -275,7 +275,7 @@ class ScopedConnection implements Connection {
   readonly session = new Array<number>(1 << 15).fill(0);
   readonly #socket: net.Socket;
   readonly #pending = new Map<number, PendingWrite>();
-  readonly #scope = new Scope({ timeout: STEP_LIMIT_MS });
+  readonly #scope = new Scope({ closeTimeout: STEP_LIMIT_MS });
   #nextId = 0;
 
   constructor(socket: net.Socket, stats: Stats) {

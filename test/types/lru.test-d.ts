@@ -63,3 +63,17 @@ function scoped(): void {
   local.set('a', 1);
 }
 scoped();
+
+// onError receives onEvict's errors as `unknown`.
+new LRU<string, number>({
+  max: 1,
+  ttl: 1000,
+  onEvict: () => {
+    throw new Error('x');
+  },
+  onError: (error) => {
+    expectTypeOf(error).toEqualTypeOf<unknown>();
+  },
+});
+// @ts-expect-error lru-cache's `dispose` is not an option here (it is `onEvict`)
+new LRU<string, number>({ max: 1, dispose: () => {} });

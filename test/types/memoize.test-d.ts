@@ -1,14 +1,12 @@
 import { expectTypeOf } from 'vitest';
+import { type Memoized, type MemoizeStats, memoize } from '../../src/memoize.js';
 import {
   type MemoizeAsyncCallOptions,
   type MemoizeAsyncContext,
   type MemoizeAsyncStats,
-  type Memoized,
   type MemoizedAsync,
-  type MemoizeStats,
-  memoize,
   memoizeAsync,
-} from '../../src/memoize.js';
+} from '../../src/memoize-async.js';
 
 // Checked by `tsc --noEmit` (npm test).
 
@@ -70,61 +68,66 @@ memoize((a: number) => a, { weak: 'yes' });
 const mPromise = memoize(async (id: string) => id.length);
 expectTypeOf(mPromise('a')).toEqualTypeOf<Promise<number>>();
 
-// --- memoizeAsync: (...keyArgs, { signal }?) => Promise<value> --------------
+// --- memoizeAsync: (key, { signal }?) => Promise<value> -----------------------
 
 declare function fetchUser(id: string, options: { signal: AbortSignal }): Promise<{ name: string }>;
-const getUser = memoizeAsync((id: string, { signal }: MemoizeAsyncContext) => fetchUser(id, { signal }), {
+const getUser = memoizeAsync((id: string, { signal }) => fetchUser(id, { signal }), {
   max: 1000,
   ttl: 60_000,
 });
-expectTypeOf(getUser).toEqualTypeOf<MemoizedAsync<[id: string], { name: string }>>();
+expectTypeOf(getUser).toEqualTypeOf<MemoizedAsync<string, { name: string }>>();
 expectTypeOf(getUser('a')).toEqualTypeOf<Promise<{ name: string }>>();
 expectTypeOf(getUser('a', { signal: new AbortController().signal })).toEqualTypeOf<Promise<{ name: string }>>();
 expectTypeOf(getUser('a', {})).toEqualTypeOf<Promise<{ name: string }>>();
 expectTypeOf(getUser('a', undefined)).toEqualTypeOf<Promise<{ name: string }>>();
-expectTypeOf(getUser).parameters.toEqualTypeOf<[id: string, MemoizeAsyncCallOptions?]>();
+expectTypeOf(getUser).parameters.toEqualTypeOf<[key: string, options?: MemoizeAsyncCallOptions]>();
 expectTypeOf(getUser.stats).toEqualTypeOf<MemoizeAsyncStats>();
-expectTypeOf(getUser.delete).parameters.toEqualTypeOf<[id: string]>();
-expectTypeOf(getUser.has).parameters.toEqualTypeOf<[id: string]>();
+expectTypeOf(getUser.delete).parameters.toEqualTypeOf<[key: string]>();
+expectTypeOf(getUser.has).parameters.toEqualTypeOf<[key: string]>();
 // @ts-expect-error the key argument is required
 getUser();
 // @ts-expect-error the key argument keeps its type
 getUser(1);
 // @ts-expect-error the options are { signal? }
 getUser('a', { signal: 'no' });
+// @ts-expect-error a second key value is not accepted
+getUser('a', 'b');
 // @ts-expect-error nothing after the options
 getUser('a', {}, 1);
 // @ts-expect-error delete does not take the options
 getUser.delete('a', {});
 
-// Several key arguments, a synchronous result, and no key arguments at all.
-const twoKeys = memoizeAsync((a: number, b: string, ctx: MemoizeAsyncContext) => {
-  expectTypeOf(ctx.signal).toEqualTypeOf<AbortSignal>();
-  return `${a}${b}`;
-});
-expectTypeOf(twoKeys(1, 'b')).toEqualTypeOf<Promise<string>>();
-expectTypeOf(twoKeys(1, 'b', { signal: AbortSignal.timeout(5) })).toEqualTypeOf<Promise<string>>();
-const noKeys = memoizeAsync(async ({ signal }: MemoizeAsyncContext) => signal.aborted);
+// The p-memoize habit: fn ignores the context.
+const plain = memoizeAsync(async (id: string) => ({ id }));
+expectTypeOf(plain('a')).toEqualTypeOf<Promise<{ id: string }>>();
+
+// Several values as one array key, a synchronous result, and no key at all.
+const twoKeys = memoizeAsync(
+  ([a, b]: [number, string], ctx) => {
+    expectTypeOf(ctx.signal).toEqualTypeOf<AbortSignal>();
+    return `${a}${b}`;
+  },
+  { key: ([a, b]) => `${a}:${b}` },
+);
+expectTypeOf(twoKeys([1, 'b'])).toEqualTypeOf<Promise<string>>();
+expectTypeOf(twoKeys([1, 'b'], { signal: AbortSignal.timeout(5) })).toEqualTypeOf<Promise<string>>();
+const noKeys = memoizeAsync(async () => true);
 expectTypeOf(noKeys()).toEqualTypeOf<Promise<boolean>>();
-expectTypeOf(noKeys({ signal: undefined })).toEqualTypeOf<Promise<boolean>>();
+expectTypeOf(noKeys(undefined, { signal: undefined })).toEqualTypeOf<Promise<boolean>>();
 // A nested promise is awaited in the result type.
 const nested = memoizeAsync(async (_x: number, _ctx: MemoizeAsyncContext) => Promise.resolve(1));
 expectTypeOf(nested(1)).toEqualTypeOf<Promise<number>>();
 
-// key() sees the key arguments only; `this` is passed through.
-memoizeAsync((user: { id: number }, _ctx: MemoizeAsyncContext) => Promise.resolve(user), {
+// key() sees the key; `this` is passed through.
+memoizeAsync((user: { id: number }) => Promise.resolve(user), {
   key: (user) => {
     expectTypeOf(user).toEqualTypeOf<{ id: number }>();
     return user.id;
   },
-  arity: 1,
 });
-const withThisAsync = memoizeAsync(async function (this: { base: number }, x: number, _ctx: MemoizeAsyncContext) {
+const withThisAsync = memoizeAsync(async function (this: { base: number }, x: number) {
   return this.base + x;
 });
 expectTypeOf(withThisAsync.call({ base: 1 }, 2)).toEqualTypeOf<Promise<number>>();
-
-// fn must take the context last: a function without it is refused, so that
-// fn.length - 1 (the runtime key arity) matches the types.
-// @ts-expect-error the context parameter is missing
-memoizeAsync(async (id: string) => id);
+// @ts-expect-error arity is gone: the key is one value
+memoizeAsync(async (id: string) => id, { arity: 1 });
