@@ -165,7 +165,7 @@ class SendCommand implements fc.AsyncCommand<Model, Real> {
         r.sends[id] = 'ok';
       },
       (error: unknown) => {
-        r.sends[id] = realOutcome(r, error, reason);
+        r.sends[id] = realOutcome(r, error, reason) as SendOutcome;
       },
     );
     await compare(m, r);
@@ -228,7 +228,7 @@ class ReceiveCommand implements fc.AsyncCommand<Model, Real> {
         r.receives[id] = result.done ? 'done' : `value:${result.value}`;
       },
       (error: unknown) => {
-        r.receives[id] = realOutcome(r, error, reason);
+        r.receives[id] = realOutcome(r, error, reason) as ReceiveOutcome;
       },
     );
     await compare(m, r);
