@@ -105,98 +105,123 @@ const OPS = Number(process.env.OPS ?? 20_000);
 printHeader('Channel and on()');
 
 // 1. Send then receive, one value at a time, nothing waiting.
+const buffered: Record<string, (ops: number) => Promise<void>> = {
+  'array queue': async (ops) => {
+    const q = new ArrayQueue<number>();
+    for (let i = 0; i < ops; i++) {
+      q.push(i);
+      await q.next();
+    }
+  },
+  'head-index queue': async (ops) => {
+    const q = new HeadQueue<number>();
+    for (let i = 0; i < ops; i++) {
+      q.push(i);
+      await q.next();
+    }
+  },
+  'Channel trySend + consumer next()': async (ops) => {
+    const c = new Channel<number>({ capacity: 16 });
+    const consumer = c[Symbol.asyncIterator]();
+    for (let i = 0; i < ops; i++) {
+      c.trySend(i);
+      await consumer.next();
+    }
+  },
+  'Channel trySend + receive()': async (ops) => {
+    const c = new Channel<number>({ capacity: 16 });
+    for (let i = 0; i < ops; i++) {
+      c.trySend(i);
+      await c.receive();
+    }
+  },
+  'Channel await send + consumer next()': async (ops) => {
+    const c = new Channel<number>({ capacity: 16 });
+    const consumer = c[Symbol.asyncIterator]();
+    for (let i = 0; i < ops; i++) {
+      await c.send(i);
+      await consumer.next();
+    }
+  },
+};
+
+// 2. The consumer is already waiting: every send hands its value over.
+const waiting: Record<string, (ops: number) => Promise<void>> = {
+  'array queue': async (ops) => {
+    const q = new ArrayQueue<number>();
+    for (let i = 0; i < ops; i++) {
+      const p = q.next();
+      q.push(i);
+      await p;
+    }
+  },
+  'head-index queue': async (ops) => {
+    const q = new HeadQueue<number>();
+    for (let i = 0; i < ops; i++) {
+      const p = q.next();
+      q.push(i);
+      await p;
+    }
+  },
+  'Channel consumer next() + trySend': async (ops) => {
+    const c = new Channel<number>({ capacity: 16 });
+    const consumer = c[Symbol.asyncIterator]();
+    for (let i = 0; i < ops; i++) {
+      const p = consumer.next();
+      c.trySend(i);
+      await p;
+    }
+  },
+  'Channel receive() + trySend': async (ops) => {
+    const c = new Channel<number>({ capacity: 16 });
+    for (let i = 0; i < ops; i++) {
+      const p = c.receive();
+      c.trySend(i);
+      await p;
+    }
+  },
+  'Channel capacity 0 (rendezvous), consumer next() + trySend': async (ops) => {
+    const c = new Channel<number>({ capacity: 0 });
+    const consumer = c[Symbol.asyncIterator]();
+    for (let i = 0; i < ops; i++) {
+      const p = consumer.next();
+      c.trySend(i);
+      await p;
+    }
+  },
+};
+
+// Issue 12's target, in the steady state and in short runs (a fresh queue
+// per 100 values, so construction and the cold first values count).
+const SHORT = Math.min(100, OPS);
+const noSlowerThanHeadIndex = (...contenders: string[]) =>
+  contenders.map((contender) => ({ contender, against: 'head-index queue', max: 1 }));
+
 await runScenario({
   name: `buffered: push one value, then await next() (${OPS} pairs)`,
   ops: OPS,
-  contenders: {
-    'array queue': async (ops) => {
-      const q = new ArrayQueue<number>();
-      for (let i = 0; i < ops; i++) {
-        q.push(i);
-        await q.next();
-      }
-    },
-    'head-index queue': async (ops) => {
-      const q = new HeadQueue<number>();
-      for (let i = 0; i < ops; i++) {
-        q.push(i);
-        await q.next();
-      }
-    },
-    'Channel trySend + consumer next()': async (ops) => {
-      const c = new Channel<number>({ capacity: 16 });
-      const consumer = c[Symbol.asyncIterator]();
-      for (let i = 0; i < ops; i++) {
-        c.trySend(i);
-        await consumer.next();
-      }
-    },
-    'Channel trySend + receive()': async (ops) => {
-      const c = new Channel<number>({ capacity: 16 });
-      for (let i = 0; i < ops; i++) {
-        c.trySend(i);
-        await c.receive();
-      }
-    },
-    'Channel await send + consumer next()': async (ops) => {
-      const c = new Channel<number>({ capacity: 16 });
-      const consumer = c[Symbol.asyncIterator]();
-      for (let i = 0; i < ops; i++) {
-        await c.send(i);
-        await consumer.next();
-      }
-    },
-  },
+  contenders: buffered,
+  targets: noSlowerThanHeadIndex('Channel trySend + consumer next()', 'Channel trySend + receive()'),
 });
-
-// 2. The consumer is already waiting: every send hands its value over.
+await runScenario({
+  name: `buffered, short runs: a fresh queue per ${SHORT} pairs`,
+  ops: SHORT,
+  rounds: 51,
+  contenders: buffered,
+  targets: noSlowerThanHeadIndex('Channel trySend + consumer next()', 'Channel trySend + receive()'),
+});
 await runScenario({
   name: `waiting consumer: next() first, then push (${OPS} pairs)`,
   ops: OPS,
-  contenders: {
-    'array queue': async (ops) => {
-      const q = new ArrayQueue<number>();
-      for (let i = 0; i < ops; i++) {
-        const p = q.next();
-        q.push(i);
-        await p;
-      }
-    },
-    'head-index queue': async (ops) => {
-      const q = new HeadQueue<number>();
-      for (let i = 0; i < ops; i++) {
-        const p = q.next();
-        q.push(i);
-        await p;
-      }
-    },
-    'Channel consumer next() + trySend': async (ops) => {
-      const c = new Channel<number>({ capacity: 16 });
-      const consumer = c[Symbol.asyncIterator]();
-      for (let i = 0; i < ops; i++) {
-        const p = consumer.next();
-        c.trySend(i);
-        await p;
-      }
-    },
-    'Channel receive() + trySend': async (ops) => {
-      const c = new Channel<number>({ capacity: 16 });
-      for (let i = 0; i < ops; i++) {
-        const p = c.receive();
-        c.trySend(i);
-        await p;
-      }
-    },
-    'Channel capacity 0 (rendezvous), consumer next() + trySend': async (ops) => {
-      const c = new Channel<number>({ capacity: 0 });
-      const consumer = c[Symbol.asyncIterator]();
-      for (let i = 0; i < ops; i++) {
-        const p = consumer.next();
-        c.trySend(i);
-        await p;
-      }
-    },
-  },
+  contenders: waiting,
+  targets: noSlowerThanHeadIndex('Channel consumer next() + trySend', 'Channel receive() + trySend'),
+});
+await runScenario({
+  name: `waiting consumer, short runs: a fresh queue per ${SHORT} pairs`,
+  ops: SHORT,
+  rounds: 51,
+  contenders: waiting,
+  targets: noSlowerThanHeadIndex('Channel consumer next() + trySend', 'Channel receive() + trySend'),
 });
 
 // 3. A burst, then a drain: the queue holds thousands of values at once.

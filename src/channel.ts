@@ -474,9 +474,9 @@ class ChannelCore<T> {
    * OPEN and the buffer is full – with capacity 0, only while `receivers` is
    * empty.
    */
-  readonly senders: WaitQueue<PendingSend<T>> = new WaitQueue<PendingSend<T>>();
+  readonly senders: WaitQueue<T> = new WaitQueue<T>();
   /** Receives waiting for a value. Invariant: non-empty only while OPEN and the buffer is empty. */
-  readonly receivers: WaitQueue<PendingReceive<T>> = new WaitQueue<PendingReceive<T>>();
+  readonly receivers: WaitQueue<T> = new WaitQueue<T>();
 
   constructor(capacity: number, overflow: ChannelOverflow) {
     this.capacity = capacity;
@@ -516,7 +516,7 @@ class ChannelCore<T> {
   offer(value: T): boolean {
     const receivers = this.receivers;
     if (receivers.length > 0) {
-      receivers.shift().deliver({ value, done: false });
+      receivers.shift().settle({ value, done: false });
       return true;
     }
     const buffer = this.buffer;
@@ -540,7 +540,7 @@ class ChannelCore<T> {
       const next = node.next;
       if (node.owner === owner) {
         receivers.remove(node);
-        node.deliver(DONE);
+        node.settle(DONE);
       }
       node = next;
     }
@@ -567,7 +567,7 @@ class ChannelCore<T> {
     this.buffer.clear();
     this.#rejectSenders();
     const receivers = this.receivers;
-    while (receivers.length > 0) receivers.shift().deliver(DONE);
+    while (receivers.length > 0) receivers.shift().settle(DONE);
   }
 
   /** OPEN or CLOSING → CLOSED with `reason`, dropping the buffer: an abort (see failChannel). */
@@ -594,7 +594,7 @@ class ChannelCore<T> {
     while (receivers.length > 0) {
       const receiver = receivers.shift();
       if (this.hasError) receiver.fail(this.error);
-      else receiver.deliver(DONE);
+      else receiver.settle(DONE);
     }
   }
 
@@ -608,7 +608,7 @@ class ChannelCore<T> {
       // Capacity 0: the value passes from the oldest waiting sender.
       const sender = senders.shift();
       const value = sender.value as T;
-      sender.deliver();
+      sender.settle(undefined);
       return value;
     }
     const value = buffer.shift();
@@ -616,7 +616,7 @@ class ChannelCore<T> {
       // Room for the oldest waiting sender's value.
       const sender = senders.shift();
       buffer.push(sender.value as T);
-      sender.deliver();
+      sender.settle(undefined);
     } else if (buffer.size === 0 && this.state === CLOSING) {
       this.#drain();
     }
@@ -630,7 +630,7 @@ class ChannelCore<T> {
       return Promise.reject(new OverflowError(`More than ${MAX_PENDING} send() calls are waiting on the channel`));
     }
     const promise = newPromise<void>();
-    const sender = new PendingSend<T>(value, lastResolve(), lastReject());
+    const sender = new Waiter<T>(value, undefined, lastResolve(), lastReject());
     clearResolvers();
     // Join before queueing: a duck-typed signal whose addEventListener throws
     // leaves nothing behind, and the send rejects with what it threw.
@@ -646,7 +646,7 @@ class ChannelCore<T> {
       return Promise.reject(new OverflowError(`More than ${MAX_PENDING} receives are waiting on the channel`));
     }
     const promise = newPromise<IteratorResult<T, undefined>>();
-    const receiver = new PendingReceive<T>(lastResolve(), lastReject(), owner);
+    const receiver = new Waiter<T>(undefined, owner, lastResolve(), lastReject());
     clearResolvers();
     if (signal !== undefined && !receiver.join(signal)) return promise;
     receivers.push(receiver);
@@ -715,22 +715,29 @@ class Consumer<T> implements ChannelConsumer<T> {
 }
 
 /**
- * A waiting `send()` or receive: a node of its queue's doubly linked list (a
- * withdrawn waiter leaves from the middle in O(1)) and a member of its
- * signal's abort hub. Settling unlinks it (the caller, or `abort`), leaves
- * the hub, clears every field, then calls the resolving function, so what it
- * held is unreachable from the channel, the signal and the record by the time
- * user code runs.
+ * A waiting `send()` (holding its value) or receive (holding the consumer
+ * that waits, if any): a node of its queue's doubly linked list (a withdrawn
+ * waiter leaves from the middle in O(1)) and a member of its signal's abort
+ * hub. One class for both, so both queues stay monomorphic. Settling unlinks
+ * it (the caller, or `abort`), clears every field, leaves the hub, then calls
+ * the resolving function, so what it held is unreachable from the channel,
+ * the signal and the record by the time user code runs.
  */
-abstract class Waiter<R> {
-  resolve: Resolve<R> | undefined;
+class Waiter<T> {
+  /** A send's value; `undefined` for a receive. */
+  value: T | undefined;
+  /** The consumer whose `next()` this is; `undefined` for a send or `receive()`. */
+  owner: Consumer<T> | undefined;
+  resolve: Resolve<never> | undefined;
   reject: Reject | undefined;
   hub: AbortHub | undefined = undefined;
-  queue: WaitQueue<Waiter<R>> | undefined = undefined;
-  prev: this | undefined = undefined;
-  next: this | undefined = undefined;
+  queue: WaitQueue<T> | undefined = undefined;
+  prev: Waiter<T> | undefined = undefined;
+  next: Waiter<T> | undefined = undefined;
 
-  constructor(resolve: Resolve<R>, reject: Reject) {
+  constructor(value: T | undefined, owner: Consumer<T> | undefined, resolve: Resolve<never>, reject: Reject) {
+    this.value = value;
+    this.owner = owner;
     this.resolve = resolve;
     this.reject = reject;
   }
@@ -757,23 +764,23 @@ abstract class Waiter<R> {
     this.fail(reason);
   }
 
-  /** Settles with `value`; the waiter is already unlinked. */
-  settle(value: R): void {
-    const resolve = this.resolve!;
-    this.release();
-    resolve(value);
+  /** Resolves with `result` (a receive's result; `undefined` for a send). The waiter is already unlinked. */
+  settle(result: unknown): void {
+    const resolve = this.resolve as Resolve<unknown>;
+    this.#release();
+    resolve(result);
   }
 
-  /** Rejects with `error`; the waiter is already unlinked (or was never queued). */
+  /** Rejects with `error`. The waiter is already unlinked (or was never queued). */
   fail(error: unknown): void {
     const reject = this.reject!;
-    this.release();
+    this.#release();
     reject(error);
   }
 
-  release(): void {
+  #release(): void {
     const hub = this.hub;
-    this.resolve = this.reject = this.hub = undefined;
+    this.value = this.owner = this.resolve = this.reject = this.hub = undefined;
     if (hub === undefined) return;
     try {
       leaveAbortHub(hub, this);
@@ -785,53 +792,14 @@ abstract class Waiter<R> {
   }
 }
 
-class PendingSend<T> extends Waiter<void> {
-  value: T | undefined;
-
-  constructor(value: T, resolve: Resolve<void>, reject: Reject) {
-    super(resolve, reject);
-    this.value = value;
-  }
-
-  /** The value was accepted (buffered, or taken by a receiver). */
-  deliver(): void {
-    this.value = undefined;
-    this.settle(undefined);
-  }
-
-  override release(): void {
-    this.value = undefined;
-    super.release();
-  }
-}
-
-class PendingReceive<T> extends Waiter<IteratorResult<T, undefined>> {
-  /** The consumer waiting, or `undefined` for `receive()`. */
-  owner: Consumer<T> | undefined;
-
-  constructor(resolve: Resolve<IteratorResult<T, undefined>>, reject: Reject, owner: Consumer<T> | undefined) {
-    super(resolve, reject);
-    this.owner = owner;
-  }
-
-  deliver(result: IteratorResult<T, undefined>): void {
-    this.settle(result);
-  }
-
-  override release(): void {
-    this.owner = undefined;
-    super.release();
-  }
-}
-
 /** FIFO of waiters with O(1) removal from the middle. */
-class WaitQueue<N extends Waiter<any>> {
-  head: N | undefined = undefined;
-  #tail: N | undefined = undefined;
+class WaitQueue<T> {
+  head: Waiter<T> | undefined = undefined;
+  #tail: Waiter<T> | undefined = undefined;
   length = 0;
 
-  push(node: N): void {
-    node.queue = this as WaitQueue<Waiter<any>>;
+  push(node: Waiter<T>): void {
+    node.queue = this;
     node.prev = this.#tail;
     if (this.#tail === undefined) this.head = node;
     else this.#tail.next = node;
@@ -840,13 +808,13 @@ class WaitQueue<N extends Waiter<any>> {
   }
 
   /** Removes and returns the oldest node; the caller checks `length` first. */
-  shift(): N {
+  shift(): Waiter<T> {
     const node = this.head!;
     this.remove(node);
     return node;
   }
 
-  remove(node: N): void {
+  remove(node: Waiter<T>): void {
     const { prev, next } = node;
     if (prev === undefined) this.head = next;
     else prev.next = next;
