@@ -25,11 +25,12 @@
 // unbuffered channels are a rendezvous, close drains, receive on a closed
 // channel reports "not ok", send on a closed channel is an error);
 // repeaterjs/repeater (capped queues); https://streams.spec.whatwg.org/
-// (`controller.error()` drops the queue; a stored error is sticky).
+// (`controller.error()` drops the queue; a stored error is sticky); Kotlin's
+// kotlinx.coroutines Channel (`close()` drains, `cancel(cause)` drops).
 
 import { joinAbortHub, leaveAbortHub, reportError, type AbortHub } from './internal/abort-hub.js';
 import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
-import { ClosedError, OverflowError } from './errors.js';
+import { ClosedError, defaultAbortReason, OverflowError } from './errors.js';
 import {
   invalidArgType,
   invalidArgValue,
@@ -157,11 +158,6 @@ const DISPOSED = 3;
 
 type State = typeof OPEN | typeof CLOSING | typeof CLOSED | typeof DISPOSED;
 
-// The key of the one Channel method that is not public API, used only by
-// failChannel(): a symbol the package does not export (the way Node core keys
-// its internals, e.g. `kState`), so users neither see nor call it.
-const kFail: unique symbol = /* @__PURE__ */ Symbol('leakproof.Channel.fail');
-
 type Resolve<T> = (value: T) => void;
 type Reject = (reason: unknown) => void;
 
@@ -184,14 +180,15 @@ type Reject = (reason: unknown) => void;
  * {@link ClosedError}; receivers still get every value already buffered, then
  * `{ done: true }` (Go's "not ok"), or, after `close(error)`, a rejection
  * with `error` – every later receive too, so that each consumer learns of the
- * failure. `[Symbol.asyncDispose]()` drops the buffered values instead.
+ * failure. `cancel(reason)` drops the buffered values and rejects receives
+ * with `reason`; `[Symbol.asyncDispose]()` drops them and ends receives done.
  *
  * Guarantees: at most `capacity` values buffered, at most 1024 waiting
  * `send()`s and 1024 waiting receives (one more rejects with
  * {@link OverflowError}). A consumed, dropped or withdrawn value is no longer
  * referenced by the channel, nor is a detached consumer or a settled
  * receive's promise. Every waiting `send()` and receive settles when the
- * channel closes or is disposed. Waiting sends and receives join their
+ * channel closes, is cancelled or is disposed. Waiting sends and receives join their
  * signal through leakproof's shared abort hub – one `abort` listener per
  * signal however many wait on it – and leave it when they settle, however
  * they settle. A synthetic `abort` event on a signal that is not aborted
@@ -428,20 +425,38 @@ export class Channel<T> implements AsyncIterable<T, undefined>, AsyncDisposable 
     return RESOLVED;
   }
 
-  /** See {@link failChannel}. */
-  [kFail](reason: unknown): void {
-    this.#core.fail(reason);
+  /**
+   * Ends the channel at once with `reason`, for when what is buffered must
+   * not be delivered any more (an abort, a fatal upstream error): buffered
+   * values are dropped, waiting sends reject with {@link ClosedError}
+   * (`cause: reason`), and waiting and later receives (of every consumer)
+   * reject with `reason`, until dispose. Kotlin's `Channel.cancel(cause)`,
+   * where `close()` is its `close()`. Idempotent, and a no-op once the channel
+   * is closed and drained or disposed.
+   *
+   * @param reason Why; `undefined` means an `AbortError` `DOMException`, as
+   * `AbortController.abort()` uses.
+   *
+   * @example
+   * ```ts
+   * import { Channel } from 'leakproof';
+   * const frames = new Channel<Uint8Array>({ capacity: 64 });
+   * frames.trySend(new Uint8Array(8));
+   * frames.cancel(new Error('connection reset')); // the buffered frame is dropped
+   * await frames.receive().catch((error) => error); // Error('connection reset')
+   * ```
+   */
+  cancel(reason?: unknown): void {
+    this.#core.cancel(reason === undefined ? defaultAbortReason() : reason);
   }
 }
 
 /**
- * @internal Not exported from the package: fails `channel` at once with
- * `reason` (buffer dropped, waiting and later receives reject with `reason`,
- * waiting sends reject with {@link ClosedError}). `on()` uses it for aborts,
- * which must not wait for the buffer to drain.
+ * @internal Not exported from the package: `channel.cancel(reason)`, kept as
+ * the name `on()` calls for its aborts.
  */
 export function failChannel<T>(channel: Channel<T>, reason: unknown): void {
-  channel[kFail](reason);
+  channel.cancel(reason);
 }
 
 const DONE: IteratorReturnResult<undefined> = /* @__PURE__ */ Object.freeze({ value: undefined, done: true });
@@ -570,8 +585,8 @@ class ChannelCore<T> {
     while (receivers.length > 0) receivers.shift().settle(DONE);
   }
 
-  /** OPEN or CLOSING → CLOSED with `reason`, dropping the buffer: an abort (see failChannel). */
-  fail(reason: unknown): void {
+  /** OPEN or CLOSING → CLOSED with `reason`, dropping the buffer. */
+  cancel(reason: unknown): void {
     if (this.state >= CLOSED) return;
     this.buffer.clear();
     if (this.state === OPEN) {

@@ -48,7 +48,8 @@ interface Real {
   sendControllers: Map<number, AbortController>;
   receiveControllers: Map<number, AbortController>;
   reasons: Map<string, Error>;
-  closeError: Error | undefined;
+  /** Errors receives may reject with: the first close(error), and every cancel() reason. */
+  terminalErrors: Set<Error>;
 }
 
 const PENDING_CAP = 1024;
@@ -111,7 +112,7 @@ function realOutcome(real: Real, reason: unknown, abortReason?: Error): 'closed'
   if (abortReason !== undefined && reason === abortReason) return 'aborted';
   if (reason instanceof ClosedError) return 'closed';
   if (reason instanceof OverflowError) return 'overflow';
-  if (reason === real.closeError && reason !== undefined) return 'error';
+  if (real.terminalErrors.has(reason as Error)) return 'error';
   throw new Error(`unexpected rejection: ${String(reason)}`);
 }
 
@@ -286,7 +287,7 @@ class CloseCommand implements fc.AsyncCommand<Model, Real> {
     if (this.withError) {
       const error = new Error('close');
       // Only the first close counts; later errors are never observed.
-      r.closeError ??= error;
+      if (m.hasError && r.terminalErrors.size === 0) r.terminalErrors.add(error);
       r.channel.close(error);
     } else {
       r.channel.close();
@@ -295,6 +296,30 @@ class CloseCommand implements fc.AsyncCommand<Model, Real> {
   }
   toString(): string {
     return this.withError ? 'close(error)' : 'close()';
+  }
+}
+
+/** cancel(reason): drops the buffer, rejects waiting senders, and every waiting and later receive rejects with the reason. */
+class CancelCommand implements fc.AsyncCommand<Model, Real> {
+  check(): boolean {
+    return true;
+  }
+  async run(m: Model, r: Real): Promise<void> {
+    const reason = new Error('cancel');
+    if (m.state === 'open' || m.state === 'closing') {
+      m.buffer = [];
+      modelRejectSenders(m);
+      m.state = 'closed';
+      m.hasError = true;
+      for (const { id } of m.receivers) m.receives[id] = 'error';
+      m.receivers = [];
+      r.terminalErrors.add(reason);
+    }
+    r.channel.cancel(reason);
+    await compare(m, r);
+  }
+  toString(): string {
+    return 'cancel';
   }
 }
 
@@ -369,6 +394,7 @@ const weighted = fc.oneof(
   },
   { arbitrary: fc.boolean().map((e) => new CloseCommand(e)), weight: 1 },
   { arbitrary: fc.constant(new DisposeCommand()), weight: 1 },
+  { arbitrary: fc.constant(new CancelCommand()), weight: 1 },
   { arbitrary: fc.nat().map((p) => new AbortCommand('send', p)), weight: 8 },
   { arbitrary: fc.nat().map((p) => new AbortCommand('receive', p)), weight: 6 },
 );
@@ -401,7 +427,7 @@ function setup(capacity: number, overflow: ChannelOverflow): { model: Model; rea
       sendControllers: new Map(),
       receiveControllers: new Map(),
       reasons: new Map(),
-      closeError: undefined,
+      terminalErrors: new Set(),
     },
   };
 }
@@ -417,7 +443,7 @@ const channelShape = fc
 
 describe('Channel', () => {
   describe('semantics', () => {
-    it('matches the array-queue model with three consumers, receive({ signal }), detaches and rendezvous', async () => {
+    it('matches the array-queue model with three consumers, receive({ signal }), detaches, cancel and rendezvous', async () => {
       await fc.assert(
         fc.asyncProperty(channelShape, fc.commands([weighted], { maxCommands: 40, size: 'max' }), async (shape, commands) => {
           await fc.asyncModelRun(() => setup(shape.capacity, shape.overflow), commands);
