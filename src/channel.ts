@@ -550,15 +550,15 @@ class ChannelCore<T> {
   /** A consumer detached: its waiting receives resolve done and take nothing. */
   withdraw(owner: Consumer<T>): void {
     const receivers = this.receivers;
-    let node = receivers.head;
-    while (node !== undefined) {
-      const next = node.next;
-      if (node.owner === owner) {
-        receivers.remove(node);
-        node.settle(DONE);
-      }
-      node = next;
+    // Unlink all of them first, then settle: settling may run a duck-typed
+    // signal's removeEventListener, which must not find the list mid-walk.
+    let mine: Array<Waiter<T>> | undefined;
+    for (let node = receivers.head; node !== undefined; node = node.next) {
+      if (node.owner === owner) (mine ??= []).push(node);
     }
+    if (mine === undefined) return;
+    for (const node of mine) receivers.remove(node);
+    for (const node of mine) node.settle(DONE);
   }
 
   // Transitions. Each is idempotent and only moves the state forward.
