@@ -151,7 +151,7 @@ const SIGNAL_HINTS: Readonly<Record<string, string>> = { timeout: 'signal' };
 const OPEN = 0;
 /** `close()` was called: sends are refused, buffered values are still delivered. */
 const CLOSING = 1;
-/** Closed and drained: receives resolve done, or reject with the close error. */
+/** Closed and drained, or cancelled: receives resolve done, or reject with the close error or cancel reason. */
 const CLOSED = 2;
 /** Disposed: the buffer and any close error were dropped; receives resolve done. */
 const DISPOSED = 3;
@@ -171,7 +171,7 @@ type Reject = (reason: unknown) => void;
  * `[Symbol.asyncIterator]()` call) is a consumer of its own. A `break`,
  * `return` or exception in its loop body detaches only that consumer; a
  * `next()` it was waiting on resolves done and takes nothing. The channel
- * ends only by `close()` (or dispose).
+ * ends only by `close()` (or `cancel()`, or dispose).
  *
  * Rendezvous: with `capacity: 0` nothing is buffered; a `send()` completes
  * when a receiver takes its value, as with Go's unbuffered channels.
@@ -188,11 +188,11 @@ type Reject = (reason: unknown) => void;
  * {@link OverflowError}). A consumed, dropped or withdrawn value is no longer
  * referenced by the channel, nor is a detached consumer or a settled
  * receive's promise. Every waiting `send()` and receive settles when the
- * channel closes, is cancelled or is disposed. Waiting sends and receives join their
- * signal through leakproof's shared abort hub – one `abort` listener per
- * signal however many wait on it – and leave it when they settle, however
- * they settle. A synthetic `abort` event on a signal that is not aborted
- * withdraws nothing.
+ * channel closes, is cancelled or is disposed. Waiting sends and receives
+ * join their signal through leakproof's shared abort hub – one `abort`
+ * listener per signal however many wait on it – and leave it when they
+ * settle, however they settle. A synthetic `abort` event on a signal that is
+ * not aborted withdraws nothing.
  *
  * Does not: preallocate `capacity` slots; deliver values to consumers that
  * never call `next()`; tell a `'drop-newest'` or `'drop-oldest'` `send()`
@@ -258,7 +258,7 @@ export class Channel<T> implements AsyncIterable<T, undefined>, AsyncDisposable 
     return this.#core.capacity;
   }
 
-  /** Whether the channel refuses sends: after `close()` or dispose. */
+  /** Whether the channel refuses sends: after `close()`, `cancel()` or dispose. */
   get closed(): boolean {
     return this.#core.state !== OPEN;
   }
@@ -479,7 +479,7 @@ class ChannelCore<T> {
   state: State = OPEN;
   /** Accepted values not yet received. Invariant: `receivers` is empty whenever this is not. */
   readonly buffer: Ring<T> = new Ring<T>();
-  /** The close error, when `close(error)` gave one (or the reason of a fail); dropped by dispose. */
+  /** The close error, when `close(error)` gave one, or the reason of `cancel()`; dropped by dispose. */
   error: unknown = undefined;
   hasError = false;
 
