@@ -25,12 +25,12 @@
 // unbuffered channels are a rendezvous, close drains, receive on a closed
 // channel reports "not ok", send on a closed channel is an error);
 // repeaterjs/repeater (capped queues); https://streams.spec.whatwg.org/
-// (`controller.error()` drops the queue; a stored error is sticky); Kotlin's
-// kotlinx.coroutines Channel (`close()` drains, `cancel(cause)` drops).
+// (a stored error is sticky).
 
 import { joinAbortHub, leaveAbortHub, reportError, type AbortHub } from './internal/abort-hub.js';
 import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
-import { ClosedError, defaultAbortReason, OverflowError } from './errors.js';
+import { Ring } from './internal/ring.js';
+import { ClosedError, OverflowError } from './errors.js';
 import {
   invalidArgType,
   invalidArgValue,
@@ -151,7 +151,7 @@ const SIGNAL_HINTS: Readonly<Record<string, string>> = { timeout: 'signal' };
 const OPEN = 0;
 /** `close()` was called: sends are refused, buffered values are still delivered. */
 const CLOSING = 1;
-/** Closed and drained, or cancelled: receives resolve done, or reject with the close error or cancel reason. */
+/** Closed and drained: receives resolve done, or reject with the close error. */
 const CLOSED = 2;
 /** Disposed: the buffer and any close error were dropped; receives resolve done. */
 const DISPOSED = 3;
@@ -171,7 +171,7 @@ type Reject = (reason: unknown) => void;
  * `[Symbol.asyncIterator]()` call) is a consumer of its own. A `break`,
  * `return` or exception in its loop body detaches only that consumer; a
  * `next()` it was waiting on resolves done and takes nothing. The channel
- * ends only by `close()` (or `cancel()`, or dispose).
+ * ends only by `close()` (or dispose).
  *
  * Rendezvous: with `capacity: 0` nothing is buffered; a `send()` completes
  * when a receiver takes its value, as with Go's unbuffered channels.
@@ -180,15 +180,14 @@ type Reject = (reason: unknown) => void;
  * {@link ClosedError}; receivers still get every value already buffered, then
  * `{ done: true }` (Go's "not ok"), or, after `close(error)`, a rejection
  * with `error` – every later receive too, so that each consumer learns of the
- * failure. `cancel(reason)` drops the buffered values and rejects receives
- * with `reason`; `[Symbol.asyncDispose]()` drops them and ends receives done.
+ * failure. `[Symbol.asyncDispose]()` drops the buffered values instead.
  *
  * Guarantees: at most `capacity` values buffered, at most 1024 waiting
  * `send()`s and 1024 waiting receives (one more rejects with
  * {@link OverflowError}). A consumed, dropped or withdrawn value is no longer
  * referenced by the channel, nor is a detached consumer or a settled
  * receive's promise. Every waiting `send()` and receive settles when the
- * channel closes, is cancelled or is disposed. Waiting sends and receives
+ * channel closes or is disposed. Waiting sends and receives
  * join their signal through leakproof's shared abort hub – one `abort`
  * listener per signal however many wait on it – and leave it when they
  * settle, however they settle. A synthetic `abort` event on a signal that is
@@ -258,7 +257,7 @@ export class Channel<T> implements AsyncIterable<T, undefined>, AsyncDisposable 
     return this.#core.capacity;
   }
 
-  /** Whether the channel refuses sends: after `close()`, `cancel()` or dispose. */
+  /** Whether the channel refuses sends: after `close()` or dispose. */
   get closed(): boolean {
     return this.#core.state !== OPEN;
   }
@@ -424,39 +423,6 @@ export class Channel<T> implements AsyncIterable<T, undefined>, AsyncDisposable 
     this.#core.dispose();
     return RESOLVED;
   }
-
-  /**
-   * Ends the channel at once with `reason`, for when what is buffered must
-   * not be delivered any more (an abort, a fatal upstream error): buffered
-   * values are dropped, waiting sends reject with {@link ClosedError}
-   * (`cause: reason`), and waiting and later receives (of every consumer)
-   * reject with `reason`, until dispose. Kotlin's `Channel.cancel(cause)`,
-   * where `close()` is its `close()`. Idempotent, and a no-op once the channel
-   * is closed and drained or disposed.
-   *
-   * @param reason Why; `undefined` means an `AbortError` `DOMException`, as
-   * `AbortController.abort()` uses.
-   *
-   * @example
-   * ```ts
-   * import { Channel } from 'leakproof';
-   * const frames = new Channel<Uint8Array>({ capacity: 64 });
-   * frames.trySend(new Uint8Array(8));
-   * frames.cancel(new Error('connection reset')); // the buffered frame is dropped
-   * await frames.receive().catch((error) => error); // Error('connection reset')
-   * ```
-   */
-  cancel(reason?: unknown): void {
-    this.#core.cancel(reason === undefined ? defaultAbortReason() : reason);
-  }
-}
-
-/**
- * @internal Not exported from the package: `channel.cancel(reason)`, kept as
- * the name `on()` calls for its aborts.
- */
-export function failChannel<T>(channel: Channel<T>, reason: unknown): void {
-  channel.cancel(reason);
 }
 
 const DONE: IteratorReturnResult<undefined> = /* @__PURE__ */ Object.freeze({ value: undefined, done: true });
@@ -479,7 +445,7 @@ class ChannelCore<T> {
   state: State = OPEN;
   /** Accepted values not yet received. Invariant: `receivers` is empty whenever this is not. */
   readonly buffer: Ring<T> = new Ring<T>();
-  /** The close error, when `close(error)` gave one, or the reason of `cancel()`; dropped by dispose. */
+  /** The close error, when `close(error)` gave one; dropped by dispose. */
   error: unknown = undefined;
   hasError = false;
 
@@ -583,19 +549,6 @@ class ChannelCore<T> {
     this.#rejectSenders();
     const receivers = this.receivers;
     while (receivers.length > 0) receivers.shift().settle(DONE);
-  }
-
-  /** OPEN or CLOSING → CLOSED with `reason`, dropping the buffer. */
-  cancel(reason: unknown): void {
-    if (this.state >= CLOSED) return;
-    this.buffer.clear();
-    if (this.state === OPEN) {
-      this.close(reason, true);
-    } else {
-      this.error = reason;
-      this.hasError = true;
-      this.#drain();
-    }
   }
 
   /**
@@ -837,66 +790,5 @@ class WaitQueue<T> {
     else next.prev = prev;
     node.prev = node.next = node.queue = undefined;
     this.length--;
-  }
-}
-
-// Rings start empty and share this never-written array: a channel that never
-// buffers allocates nothing for it. `push` always grows a full ring before
-// writing, and a 0-length ring is always full.
-const EMPTY: never[] = [];
-const MIN_SHRINK_LENGTH = 16;
-
-/**
- * A FIFO ring buffer over a power-of-two array that doubles when full and
- * halves when a quarter full (amortised O(1), memory proportional to what is
- * held, not to the capacity). Every slot is set to `undefined` as its value
- * leaves, so the ring never references a value it no longer holds.
- */
-class Ring<T> {
-  #items: Array<T | undefined> = EMPTY;
-  #head = 0;
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
-
-  push(value: T): void {
-    let items = this.#items;
-    if (this.#size === items.length) {
-      this.#resize(items.length === 0 ? 4 : items.length * 2);
-      items = this.#items;
-    }
-    items[(this.#head + this.#size) & (items.length - 1)] = value;
-    this.#size++;
-  }
-
-  /** Removes and returns the oldest value; the caller checks `size` first. */
-  shift(): T {
-    const items = this.#items;
-    const head = this.#head;
-    const value = items[head] as T;
-    items[head] = undefined;
-    this.#head = (head + 1) & (items.length - 1);
-    const size = --this.#size;
-    if (items.length > MIN_SHRINK_LENGTH && size <= items.length >>> 2) this.#resize(items.length >>> 1);
-    return value;
-  }
-
-  /** Drops every value (and the array that held them). */
-  clear(): void {
-    this.#items = EMPTY;
-    this.#head = 0;
-    this.#size = 0;
-  }
-
-  #resize(length: number): void {
-    const items = this.#items;
-    const mask = items.length - 1;
-    // Filled by push so the array stays PACKED (no holes): faster element access.
-    const next: Array<T | undefined> = [];
-    for (let i = 0; i < length; i++) next.push(i < this.#size ? items[(this.#head + i) & mask] : undefined);
-    this.#items = next;
-    this.#head = 0;
   }
 }

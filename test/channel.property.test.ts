@@ -48,7 +48,7 @@ interface Real {
   sendControllers: Map<number, AbortController>;
   receiveControllers: Map<number, AbortController>;
   reasons: Map<string, Error>;
-  /** Errors receives may reject with: the first close(error), and every cancel() reason. */
+  /** The error receives may reject with: the first close(error). */
   terminalErrors: Set<Error>;
 }
 
@@ -299,30 +299,6 @@ class CloseCommand implements fc.AsyncCommand<Model, Real> {
   }
 }
 
-/** cancel(reason): drops the buffer, rejects waiting senders, and every waiting and later receive rejects with the reason. */
-class CancelCommand implements fc.AsyncCommand<Model, Real> {
-  check(): boolean {
-    return true;
-  }
-  async run(m: Model, r: Real): Promise<void> {
-    const reason = new Error('cancel');
-    if (m.state === 'open' || m.state === 'closing') {
-      m.buffer = [];
-      modelRejectSenders(m);
-      m.state = 'closed';
-      m.hasError = true;
-      for (const { id } of m.receivers) m.receives[id] = 'error';
-      m.receivers = [];
-      r.terminalErrors.add(reason);
-    }
-    r.channel.cancel(reason);
-    await compare(m, r);
-  }
-  toString(): string {
-    return 'cancel';
-  }
-}
-
 class DisposeCommand implements fc.AsyncCommand<Model, Real> {
   check(): boolean {
     return true;
@@ -394,7 +370,6 @@ const weighted = fc.oneof(
   },
   { arbitrary: fc.boolean().map((e) => new CloseCommand(e)), weight: 1 },
   { arbitrary: fc.constant(new DisposeCommand()), weight: 1 },
-  { arbitrary: fc.constant(new CancelCommand()), weight: 1 },
   { arbitrary: fc.nat().map((p) => new AbortCommand('send', p)), weight: 8 },
   { arbitrary: fc.nat().map((p) => new AbortCommand('receive', p)), weight: 6 },
 );
@@ -443,7 +418,7 @@ const channelShape = fc
 
 describe('Channel', () => {
   describe('semantics', () => {
-    it('matches the array-queue model with three consumers, receive({ signal }), detaches, cancel and rendezvous', async () => {
+    it('matches the array-queue model with three consumers, receive({ signal }), detaches and rendezvous', async () => {
       await fc.assert(
         fc.asyncProperty(channelShape, fc.commands([weighted], { maxCommands: 40, size: 'max' }), async (shape, commands) => {
           await fc.asyncModelRun(() => setup(shape.capacity, shape.overflow), commands);

@@ -4,7 +4,7 @@
 // dispose drops; every signal joined through the shared abort hub.
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Channel, failChannel } from '../src/channel.js';
+import { Channel } from '../src/channel.js';
 import { ClosedError, OverflowError } from '../src/errors.js';
 import { listenerCount } from '../src/testing/index.js';
 
@@ -422,62 +422,6 @@ describe('Channel', () => {
         }
         expect(channel.size).toBe(expected.length);
       }
-    });
-
-    it('cancel(reason) drops the buffer, rejects waiting sends with ClosedError and every receive with the reason', async () => {
-      const channel = new Channel<number>({ capacity: 1 });
-      await channel.send(1);
-      const waiting = observe(channel.send(2));
-      const reason = new Error('connection reset');
-      channel.cancel(reason);
-      channel.cancel(new Error('ignored: the first cancel counts'));
-      await flush();
-      expect([channel.size, channel.closed]).toEqual([0, true]);
-      expect((waiting as { reason: Error }).reason).toBeInstanceOf(ClosedError);
-      expect((waiting as { reason: Error }).reason.cause).toBe(reason);
-      await expect(channel.receive()).rejects.toBe(reason);
-      await expect(channel[Symbol.asyncIterator]().next()).rejects.toBe(reason);
-      await channel[Symbol.asyncDispose]();
-      expect(await channel.receive()).toEqual(DONE);
-
-      const empty = new Channel<number>({ capacity: 1 });
-      const receives = [observe(empty.receive()), observe(empty[Symbol.asyncIterator]().next())];
-      empty.cancel(reason);
-      await flush();
-      expect(receives).toEqual([
-        { status: 'rejected', reason },
-        { status: 'rejected', reason },
-      ]);
-    });
-
-    it('cancel() after close() drops what close() would still have delivered', async () => {
-      const channel = new Channel<number>({ capacity: 2 });
-      await channel.send(1);
-      channel.close();
-      const reason = new Error('stop now');
-      channel.cancel(reason);
-      expect(channel.size).toBe(0);
-      await expect(channel.receive()).rejects.toBe(reason);
-
-      const drained = new Channel<number>({ capacity: 1 });
-      drained.close();
-      drained.cancel(reason);
-      expect(await drained.receive()).toEqual(DONE);
-    });
-
-    it('cancel() without a reason rejects receives with an AbortError, like AbortController.abort()', async () => {
-      const channel = new Channel<number>({ capacity: 1 });
-      channel.cancel();
-      await expect(channel.receive()).rejects.toMatchObject({ name: 'AbortError' });
-    });
-
-    it('failChannel (used by on()) is cancel()', async () => {
-      const channel = new Channel<number>({ capacity: 2 });
-      await channel.send(1);
-      const reason = new Error('aborted');
-      failChannel(channel, reason);
-      expect([channel.size, channel.closed]).toEqual([0, true]);
-      await expect(channel.receive()).rejects.toBe(reason);
     });
   });
 
