@@ -10,8 +10,15 @@
 // - "head-index queue": the other common design, a head index that clears its
 //   slot and compacts once half the array is dead (the alternative to our
 //   ring). Unbounded too.
-// - "Channel": leakproof, bounded.
+// - "Channel": leakproof, bounded. A consumer is what `for await` uses
+//   (`channel[Symbol.asyncIterator]()`, then `next()`); `receive()` is the
+//   one-value call. Issue 12's target: one value at a time, buffered and with
+//   a consumer waiting, no slower than the head-index queue.
 // - Node's `events.on` for the on() scenarios.
+//
+// Channel keeps no idle instances (nothing to measure with and without).
+// A tiny run that only checks the file works: `OPS=200 node --expose-gc
+// --import tsx bench/channel.bench.ts` (figures from such a run mean nothing).
 
 import { EventEmitter, on as nodeOn } from 'node:events';
 import { Channel } from '../src/channel.js';
@@ -85,87 +92,140 @@ class HeadQueue<T> implements AsyncQueue<T> {
 /** Adapts Channel to the same shape (trySend never refuses here: capacity is large enough). */
 function channelQueue<T>(capacity: number): AsyncQueue<T> & { channel: Channel<T> } {
   const channel = new Channel<T>({ capacity });
+  const consumer = channel[Symbol.asyncIterator]();
   return {
     channel,
     push: (value) => void channel.trySend(value),
-    next: () => channel.next(),
+    next: () => consumer.next(),
   };
 }
 
-const OPS = 20_000;
+const OPS = Number(process.env.OPS ?? 20_000);
 
 printHeader('Channel and on()');
 
 // 1. Send then receive, one value at a time, nothing waiting.
+const buffered: Record<string, (ops: number) => Promise<void>> = {
+  'array queue': async (ops) => {
+    const q = new ArrayQueue<number>();
+    for (let i = 0; i < ops; i++) {
+      q.push(i);
+      await q.next();
+    }
+  },
+  'head-index queue': async (ops) => {
+    const q = new HeadQueue<number>();
+    for (let i = 0; i < ops; i++) {
+      q.push(i);
+      await q.next();
+    }
+  },
+  'Channel trySend + consumer next()': async (ops) => {
+    const c = new Channel<number>({ capacity: 16 });
+    const consumer = c[Symbol.asyncIterator]();
+    for (let i = 0; i < ops; i++) {
+      c.trySend(i);
+      await consumer.next();
+    }
+  },
+  'Channel trySend + receive()': async (ops) => {
+    const c = new Channel<number>({ capacity: 16 });
+    for (let i = 0; i < ops; i++) {
+      c.trySend(i);
+      await c.receive();
+    }
+  },
+  'Channel await send + consumer next()': async (ops) => {
+    const c = new Channel<number>({ capacity: 16 });
+    const consumer = c[Symbol.asyncIterator]();
+    for (let i = 0; i < ops; i++) {
+      await c.send(i);
+      await consumer.next();
+    }
+  },
+};
+
+// 2. The consumer is already waiting: every send hands its value over.
+const waiting: Record<string, (ops: number) => Promise<void>> = {
+  'array queue': async (ops) => {
+    const q = new ArrayQueue<number>();
+    for (let i = 0; i < ops; i++) {
+      const p = q.next();
+      q.push(i);
+      await p;
+    }
+  },
+  'head-index queue': async (ops) => {
+    const q = new HeadQueue<number>();
+    for (let i = 0; i < ops; i++) {
+      const p = q.next();
+      q.push(i);
+      await p;
+    }
+  },
+  'Channel consumer next() + trySend': async (ops) => {
+    const c = new Channel<number>({ capacity: 16 });
+    const consumer = c[Symbol.asyncIterator]();
+    for (let i = 0; i < ops; i++) {
+      const p = consumer.next();
+      c.trySend(i);
+      await p;
+    }
+  },
+  'Channel receive() + trySend': async (ops) => {
+    const c = new Channel<number>({ capacity: 16 });
+    for (let i = 0; i < ops; i++) {
+      const p = c.receive();
+      c.trySend(i);
+      await p;
+    }
+  },
+  'Channel capacity 0 (rendezvous), consumer next() + trySend': async (ops) => {
+    const c = new Channel<number>({ capacity: 0 });
+    const consumer = c[Symbol.asyncIterator]();
+    for (let i = 0; i < ops; i++) {
+      const p = consumer.next();
+      c.trySend(i);
+      await p;
+    }
+  },
+};
+
+// Issue 12's target, in the steady state and in short runs (a fresh queue
+// per 100 values, so construction and the cold first values count).
+const SHORT = Math.min(100, OPS);
+const noSlowerThanHeadIndex = (...contenders: string[]) =>
+  contenders.map((contender) => ({ contender, against: 'head-index queue', max: 1 }));
+
 await runScenario({
   name: `buffered: push one value, then await next() (${OPS} pairs)`,
   ops: OPS,
-  contenders: {
-    'array queue': async (ops) => {
-      const q = new ArrayQueue<number>();
-      for (let i = 0; i < ops; i++) {
-        q.push(i);
-        await q.next();
-      }
-    },
-    'head-index queue': async (ops) => {
-      const q = new HeadQueue<number>();
-      for (let i = 0; i < ops; i++) {
-        q.push(i);
-        await q.next();
-      }
-    },
-    'Channel trySend': async (ops) => {
-      const c = new Channel<number>({ capacity: 16 });
-      for (let i = 0; i < ops; i++) {
-        c.trySend(i);
-        await c.next();
-      }
-    },
-    'Channel await send': async (ops) => {
-      const c = new Channel<number>({ capacity: 16 });
-      for (let i = 0; i < ops; i++) {
-        await c.send(i);
-        await c.next();
-      }
-    },
-  },
+  contenders: buffered,
+  targets: noSlowerThanHeadIndex('Channel trySend + consumer next()', 'Channel trySend + receive()'),
 });
-
-// 2. The consumer is already waiting: every send hands its value over.
+await runScenario({
+  name: `buffered, short runs: a fresh queue per ${SHORT} pairs`,
+  ops: SHORT,
+  rounds: 51,
+  contenders: buffered,
+  targets: noSlowerThanHeadIndex('Channel trySend + consumer next()', 'Channel trySend + receive()'),
+});
 await runScenario({
   name: `waiting consumer: next() first, then push (${OPS} pairs)`,
   ops: OPS,
-  contenders: {
-    'array queue': async (ops) => {
-      const q = new ArrayQueue<number>();
-      for (let i = 0; i < ops; i++) {
-        const p = q.next();
-        q.push(i);
-        await p;
-      }
-    },
-    'head-index queue': async (ops) => {
-      const q = new HeadQueue<number>();
-      for (let i = 0; i < ops; i++) {
-        const p = q.next();
-        q.push(i);
-        await p;
-      }
-    },
-    'Channel trySend': async (ops) => {
-      const c = new Channel<number>({ capacity: 16 });
-      for (let i = 0; i < ops; i++) {
-        const p = c.next();
-        c.trySend(i);
-        await p;
-      }
-    },
-  },
+  contenders: waiting,
+  targets: noSlowerThanHeadIndex('Channel consumer next() + trySend', 'Channel receive() + trySend'),
+});
+await runScenario({
+  name: `waiting consumer, short runs: a fresh queue per ${SHORT} pairs`,
+  ops: SHORT,
+  rounds: 51,
+  contenders: waiting,
+  targets: noSlowerThanHeadIndex('Channel consumer next() + trySend', 'Channel receive() + trySend'),
 });
 
 // 3. A burst, then a drain: the queue holds thousands of values at once.
-const BURST = 10_000;
+const BURST = Math.min(10_000, OPS);
 await runScenario({
   name: `burst: push ${BURST} values, then drain them (per value)`,
   ops: BURST,
@@ -220,6 +280,24 @@ await runScenario({
       for (let i = 0; i < ops; i++) await c.send(i);
       c.close();
       await consumer;
+    },
+    'Channel capacity 0 (rendezvous)': async (ops) => {
+      const c = new Channel<number>({ capacity: 0 });
+      const consumer = (async () => {
+        for await (const _ of c);
+      })();
+      for (let i = 0; i < ops; i++) await c.send(i);
+      c.close();
+      await consumer;
+    },
+    "Channel 'wait' (capacity 16), 4 for-await consumers": async (ops) => {
+      const c = new Channel<number>({ capacity: 16, overflow: 'wait' });
+      const consumers = [0, 1, 2, 3].map(async () => {
+        for await (const _ of c);
+      });
+      for (let i = 0; i < ops; i++) await c.send(i);
+      c.close();
+      await Promise.all(consumers);
     },
     "Channel 'drop-oldest' (capacity 16)": async (ops) => {
       const c = new Channel<number>({ capacity: 16, overflow: 'drop-oldest' });
@@ -291,7 +369,7 @@ await runScenario({
 
 await runScenario({
   name: 'on() vs events.on: subscribe, one event, break (per subscription)',
-  ops: 5_000,
+  ops: Math.min(5_000, OPS),
   contenders: {
     'events.on': async (ops) => {
       const emitter = new EventEmitter();
@@ -315,7 +393,7 @@ await runScenario({
 // Memory: a consumer that stopped reading. Bytes retained per value sent
 // after GC, with the queue kept alive; the bounded ones stop growing at
 // their capacity (1024 here), so their per-op figure tends to 0.
-const SENDS = 50_000;
+const SENDS = Math.min(50_000, OPS * 2.5);
 const rows: Array<Array<string | number>> = [];
 const perOp = async (name: string, setup: () => unknown, op: (state: never, i: number) => unknown): Promise<void> => {
   const bytes = await retainedPerOp(setup, op as (state: unknown, i: number) => unknown, SENDS);
@@ -359,7 +437,7 @@ for (const [name, subscribe] of [
       return { emitter, live: [] as unknown[] };
     },
     (state, _i) => state.live.push(subscribe(state.emitter)),
-    2_000,
+    Math.min(2_000, OPS),
   );
   subscriptionRows.push([name, bytes.toFixed(0)]);
 }

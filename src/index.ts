@@ -16,7 +16,7 @@ export { pump } from './pump.js';
 export type { PumpOptions } from './pump.js';
 
 export { Channel } from './channel.js';
-export type { ChannelOptions, ChannelOverflow, SendOptions } from './channel.js';
+export type { ChannelConsumer, ChannelOptions, ChannelOverflow, ReceiveOptions, SendOptions } from './channel.js';
 export { on } from './on.js';
 export type { EventIterator, EventEmitterLike, EventOverflow, OnOptions } from './on.js';
 
