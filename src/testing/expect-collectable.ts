@@ -21,6 +21,22 @@ export interface ExpectCollectableOptions extends GcUntilOptions {
   atLeast?: number;
   /** Names the object in the failure message (factory form). @default 'object' */
   label?: string;
+  /**
+   * On failure, explain why (up to `maxObjects`) survivors are reachable, from
+   * a heap snapshot: `false` turns it off (the environment variable
+   * `LEAKPROOF_EXPLAIN=0` turns it off by default). Passing checks never take
+   * a snapshot for it.
+   * @default true
+   */
+  explain?: boolean | ExplainFailureOptions;
+}
+
+/** How a failing check explains itself (see `ExpectCollectableOptions.explain`). */
+export interface ExplainFailureOptions {
+  /** Survivors explained, at most. @default 3 */
+  maxObjects?: number;
+  /** No snapshot above this V8 heap size (`heapUsed`). @default 1 GiB */
+  maxHeapBytes?: number;
 }
 
 /** Options of {@link expectRetained}. */
