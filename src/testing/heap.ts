@@ -10,6 +10,7 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { validateFunction, validateInteger, validateNumber, validateOptions } from '../internal/validate.js';
 import { LeakError } from './errors.js';
+import type { ExplainFailureOptions } from './expect-collectable.js';
 import { collectGarbage } from './gc.js';
 
 /** Options of {@link measureHeapSlope}. */
@@ -34,6 +35,13 @@ export interface HeapSlope {
 
 /** Options of {@link expectFlatHeap}. */
 export interface ExpectFlatHeapOptions extends HeapSlopeOptions {
+  /**
+   * On failure, say what grew: the run is repeated between two heap snapshots
+   * and diffed by type (`err.growth`). `false` turns it off (so does
+   * `LEAKPROOF_EXPLAIN=0`). Passing checks never take a snapshot for it.
+   * @default true
+   */
+  explain?: boolean | ExplainFailureOptions;
   /** The largest acceptable growth. Say in a comment why this bound. */
   maxBytesPerIteration: number;
 }

@@ -1,0 +1,126 @@
+// Retainer paths on failure (issue 9 §1): each leak below is a real mechanism,
+// and the failure must name the holder a developer would look for, in the
+// message and in `err.retainers`.
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { expectCollectable, explainRetention, LeakError, type RetainerExplanation } from '../../src/testing/index.js';
+
+/** A long-lived holder, like a connection object that owns its abort promise. */
+const holder = { forever: new Promise<never>(() => {}) };
+const cache = new Map<string, object>();
+const emitter = new EventEmitter();
+const target = new EventTarget();
+const timers: NodeJS.Timeout[] = [];
+
+async function failure(factory: () => object, label: string): Promise<LeakError> {
+  const error: unknown = await expectCollectable(factory, { rounds: 2, label }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(LeakError);
+  return error as LeakError;
+}
+
+function flat(explanation: RetainerExplanation | undefined): string {
+  if (explanation === undefined) return '';
+  return [explanation.root, ...explanation.steps.flatMap((s) => [s.holder, s.edge])].join(' | ');
+}
+
+function raceLoop(): object {
+  const value = { payload: 'raced' };
+  for (let i = 0; i < 3; i++) void Promise.race([Promise.resolve(i === 1 ? value : {}), holder.forever]);
+  return value;
+}
+
+function intervalCapture(): object {
+  const value = { payload: 'captured' };
+  const timer = setInterval(function refresh() {
+    void value;
+  }, 1_000_000);
+  timer.unref();
+  timers.push(timer);
+  return value;
+}
+
+function moduleMap(): object {
+  const value = { payload: 'cached' };
+  cache.set('session:1', value);
+  return value;
+}
+
+function emitterListener(): object {
+  const value = { payload: 'listened' };
+  emitter.on('data', function onData() {
+    void value;
+  });
+  return value;
+}
+
+function eventTargetListener(): object {
+  const value = { payload: 'listened' };
+  target.addEventListener('message', function onMessage() {
+    void value;
+  });
+  return value;
+}
+
+function suspendedAsync(): object {
+  const value = { payload: 'parked' };
+  void (async function waitForever(local: object) {
+    await holder.forever;
+    return local;
+  })(value);
+  return value;
+}
+
+describe('explanations of retained objects', () => {
+  it('names the long-lived promise, its pending reactions and the resolved value for Promise.race in a loop', async () => {
+    const error = await failure(raceLoop, 'raced value');
+    console.log(error.message);
+    expect(error.message).toMatch(/module-level variable `holder`/);
+    expect(error.message).toMatch(/pending `\.then` reaction/);
+    expect(error.message).toMatch(/resolved value/);
+    const path = flat(error.retainers[0]);
+    expect(path).toMatch(/\.forever/);
+    expect(path).toMatch(/pending `\.then` reaction/);
+    expect(path).toMatch(/resolved value/);
+  });
+
+  it('names the closure, its location and the captured variable for a setInterval callback', async () => {
+    const error = await failure(intervalCapture, 'captured value');
+    console.log(error.message);
+    expect(error.message).toMatch(/pending timer/);
+    expect(error.message).toMatch(/closure `refresh` \(.*explain\.gc\.test\.ts:\d+:\d+\)/);
+    expect(error.message).toMatch(/captured variable `value`/);
+    expect(flat(error.retainers[0])).toMatch(/pending timer.*closure `refresh`.*captured variable `value`/);
+    for (const timer of timers.splice(0)) clearInterval(timer);
+  });
+
+  it('names the module-level Map `cache` and its module', async () => {
+    const error = await failure(moduleMap, 'cached value');
+    console.log(error.message);
+    expect(error.message).toMatch(/module-level variable `cache` of .*explain\.gc\.test\.ts/);
+    expect(error.message).toMatch(/Map entry "session:1"/);
+    expect(flat(error.retainers[0])).toMatch(/module-level variable `cache`.*Map entry/);
+    cache.clear();
+  });
+
+  it("names the event and the emitter for an EventEmitter listener", async () => {
+    const error = await failure(emitterListener, 'listened value');
+    console.log(error.message);
+    expect(error.message).toMatch(/event listener for 'data' on EventEmitter/);
+    expect(flat(error.retainers[0])).toMatch(/event listener for 'data' on EventEmitter.*closure `onData`/);
+    emitter.removeAllListeners();
+  });
+
+  it('names the event and the target for an EventTarget listener', async () => {
+    const error = await failure(eventTargetListener, 'listened value');
+    console.log(error.message);
+    expect(error.message).toMatch(/event listener for 'message' on EventTarget/);
+    expect(flat(error.retainers[0])).toMatch(/event listener for 'message' on EventTarget.*closure `onMessage`/);
+  });
+
+  it('names the suspended async function whose frame holds the object', async () => {
+    const error = await failure(suspendedAsync, 'parked value');
+    console.log(error.message);
+    expect(error.message).toMatch(/suspended async function `waitForever`/);
+    expect(flat(error.retainers[0])).toMatch(/suspended async function `waitForever`/);
+  });
+});
