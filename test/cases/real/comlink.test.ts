@@ -28,6 +28,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ClosedError } from '../../../src/errors.js';
 import { type CloseResult, Scope } from '../../../src/scope.js';
 import { expectCollectable, expectRetained, LeakError, track, type Tracker } from '../../../src/testing/index.js';
+import { pathText } from './explanation.js';
 import { report, settledBytes } from './report.js';
 
 const WORKER_URL = new URL('./fixtures/comlink-worker.mjs', import.meta.url);
@@ -186,6 +187,20 @@ describe('real case 3: Comlink 4.4.2, worker terminated mid-call (comlink#655)',
       expect(error).toBeInstanceOf(LeakError);
       expect((error as LeakError).alive).toBe(N);
       expect((error as LeakError).labels).toContain('caller 0 (hang)');
+      // The explanation names the cause: comlink's `pendingListeners` Map,
+      // the call's promise and its pending reactions, and the caller's
+      // suspended `refresh`.
+      const { message, retainers } = error as LeakError;
+      expect(retainers.map((r) => r.label)).toEqual(['caller 0 (hang)', 'caller 1 (hang)', 'caller 2 (hang)']);
+      for (const retainer of retainers) {
+        const path = pathText(retainer);
+        expect(path).toMatch(/comlink\/dist\/umd\/comlink\.js/);
+        expect(path).toContain('`pendingListeners`');
+        expect(path).toContain('Map entry');
+        expect(path).toContain('pending `.then` reaction');
+        expect(path).toContain('suspended async function `refresh`');
+      }
+      expect(message).toContain('`pendingListeners`');
       // At least the callers' rows: N x 64 Ki x 8 bytes.
       expect(grown).toBeGreaterThan(N * (1 << 16) * 8 * 0.9);
       report('3 comlink', { version: '4.4.2', pending: N, alive: N, retainedKiB: Math.round(grown / 1024) });

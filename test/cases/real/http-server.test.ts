@@ -38,8 +38,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectCollectable, expectRetained, LeakError, track, type Tracker } from '../../../src/testing/index.js';
+import {
+  expectCollectable,
+  expectRetained,
+  LeakError,
+  type RetainerExplanation,
+  track,
+  type Tracker,
+} from '../../../src/testing/index.js';
 import { type WeakTimer, weakInterval } from '../../../src/weak-interval.js';
+import { pathText } from './explanation.js';
 import { report } from './report.js';
 
 const N = 50;
@@ -209,6 +217,14 @@ describe('real case 4: http.createServer() without listen() (nodejs/node#48604)'
       expect(result.withInterval).toBe(N);
       expect(result.plain.alive).toBe(N);
       expect(result.kit).toMatchObject({ ran: true, alive: N, total: N });
+      // The kit's explanation runs on Node 18 too, and names the interval.
+      const kit = result.kit as { message: string; retainers: RetainerExplanation[] };
+      expect(kit.retainers.map((r) => r.label)).toEqual(['server 0', 'server 1', 'server 2']);
+      for (const retainer of kit.retainers) {
+        expect(retainer.root).toBe('pending timer');
+        expect(pathText(retainer)).toMatch(/^pending timer \(Timeout\) → callback\n.*bound_this/);
+      }
+      expect(kit.message).toContain('pending timer (Timeout) → callback');
       report('4 http.createServer', {
         node18: result.node,
         withInterval: result.withInterval,
@@ -250,6 +266,14 @@ describe('real case 4: http.createServer() without listen() (nodejs/node#48604)'
       expect(error).toBeInstanceOf(LeakError);
       expect((error as LeakError).alive).toBe(N);
       expect((error as LeakError).labels).toContain('eager checker 0');
+      // The explanation names the interval timer and the bound callback.
+      const { message, retainers } = error as LeakError;
+      expect(retainers.map((r) => r.label)).toEqual(['eager checker 0', 'eager checker 1', 'eager checker 2']);
+      for (const retainer of retainers) {
+        expect(retainer.root).toBe('pending timer');
+        expect(pathText(retainer)).toMatch(/^pending timer \(Timeout\) → callback\n.*bound_this/);
+      }
+      expect(message).toContain('pending timer (Timeout) → callback');
       // Unreachable from our code, the timers still run: each is a live owner.
       const before = checks.eager;
       await sleep(CHECK_MS * 4);

@@ -22,6 +22,7 @@ import PQueue901 from 'p-queue-9.0.1';
 import { describe, expect, it } from 'vitest';
 import { abortable } from '../../../src/abortable.js';
 import { expectCollectable, expectRetained, LeakError, track, type Tracker } from '../../../src/testing/index.js';
+import { pathText } from './explanation.js';
 import { report, settledBytes } from './report.js';
 
 type Queue = PQueue900 | PQueue901;
@@ -91,6 +92,20 @@ describe('real case 2: p-queue add(fn, { signal }) with one long-lived signal', 
       // Every result, not stragglers: each listener's promise holds its race.
       expect((error as LeakError).alive).toBe(N);
       expect((error as LeakError).labels).toContain('result of task 0');
+      // The explanation names the cause: the abort listener 9.0.0 leaves on
+      // the signal, its promise's `reject`, and that promise's pending
+      // reaction from `Promise.race` leading to the race's resolved value.
+      const { message, retainers } = error as LeakError;
+      expect(retainers.map((r) => r.label)).toEqual(['result of task 0', 'result of task 1', 'result of task 2']);
+      for (const retainer of retainers) {
+        const path = pathText(retainer);
+        expect(path).toContain("event listener for 'abort'");
+        expect(path).toMatch(/p-queue-9\.0\.0\/dist\/index\.js/);
+        expect(path).toContain('pending `.then` reaction');
+        expect(path).toContain('resolved value');
+      }
+      expect(message).toContain("event listener for 'abort'");
+      expect(message).toMatch(/p-queue-9\.0\.0\/dist\/index\.js/);
       // At least the results' elements stay: N x 16 Ki x 8 bytes.
       expect(grown).toBeGreaterThan(N * ROWS * 8 * 0.9);
       report('2 p-queue', { version: '9.0.0', tasks: N, listeners: N, alive: N, retainedKiB: Math.round(grown / 1024) });

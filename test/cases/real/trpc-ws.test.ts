@@ -47,6 +47,7 @@ import { applyWSSHandler as applyWSSHandler599 } from 'trpc-server-rc599/adapter
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { expectCollectable, expectRetained, LeakError, track, type Tracker } from '../../../src/testing/index.js';
+import { pathText } from './explanation.js';
 import { report, settledBytes } from './report.js';
 
 type Variant = 'rc.599' | 'rc.601' | 'rc.599 + race';
@@ -223,6 +224,20 @@ describe('real case 1: tRPC v11 WebSocket subscription (trpc/trpc#6156)', () => 
         // Every payload, not stragglers: the abort promise holds every race.
         expect((error as LeakError).alive).toBe(N);
         expect((error as LeakError).labels).toContain('payload 0');
+        // The explanation names the cause: rc.599's per-subscription
+        // `abortPromise`, its pending reactions (one per race) and the race's
+        // resolved value, the IteratorResult holding the payload.
+        const { message, retainers } = error as LeakError;
+        expect(retainers.map((r) => r.label)).toEqual(['payload 0', 'payload 1', 'payload 2']);
+        for (const retainer of retainers) {
+          const path = pathText(retainer);
+          expect(path).toMatch(/trpc-server-rc599\/dist\/adapters\/ws\.mjs/);
+          expect(path).toContain('`abortPromise`');
+          expect(path).toContain('pending `.then` reaction');
+          expect(path).toContain('resolved value');
+        }
+        expect(message).toContain('`abortPromise`');
+        expect(message).toContain('pending `.then` reaction');
         // At least the texts stay: N x 100 KB of one-byte characters.
         expect(grown).toBeGreaterThan(N * TEXT_LENGTH * 0.9);
         report('1 tRPC', { version: '11.0.0-rc.599', messages: N, alive: N, retainedKiB: Math.round(grown / 1024) });
