@@ -519,6 +519,11 @@ function renderStep(step: RetainerStep): string {
   return `${step.holder} → ${step.edge}`;
 }
 
+/** The step a developer acts on, rendered: "module-level variable `sessions` of app.js". */
+export function renderStepSummary(explanation: RetainerExplanation): string {
+  return mostUseful(explanation);
+}
+
 // The step a developer acts on: the nearest to the object among those that
 // name their code (a variable, closure, listener, timer, suspended function).
 function mostUseful(explanation: RetainerExplanation): string {
