@@ -75,11 +75,11 @@ export async function explainGrowth(run: () => Promise<void>, iterations: number
   if (typeof session === 'string') return `no growth explanation: ${session}`;
   try {
     await nextMacrotask();
-    const before = tally(session.snapshot());
+    const before = tally(await session.snapshot());
     await run();
     await nextMacrotask();
     await nextMacrotask();
-    const snapshot = session.snapshot();
+    const snapshot = await session.snapshot();
     session.close();
     const after = tally(snapshot);
     const top: HeapGrowthEntry[] = [];
