@@ -110,14 +110,19 @@ export async function explainWeak(
   const session = await SnapshotSession.open();
   if (typeof session === 'string') return { retainers: [], unavailable: `no retainer path: ${session}` };
   try {
-    const wanted = readIds(session, refs, max);
+    const wanted: Array<{ id: number; label: string }> = [];
+    for (const { ref, label } of refs) {
+      if (wanted.length >= max) break;
+      const id = await session.objectId(ref);
+      if (id !== 0) wanted.push({ id, label });
+    }
     // Two turns: the reads above put the objects in V8's keep-during-job set,
     // which is cleared only when the job (and its microtasks) ends.
     await nextMacrotask();
     await nextMacrotask();
-    const snapshot = session.snapshot();
+    const snapshot = await session.snapshot();
     session.close();
-    const ordinals = wanted.map(({ id }) => (id === 0 ? -1 : findNodeById(snapshot, id)));
+    const ordinals = wanted.map(({ id }) => findNodeById(snapshot, id));
     const reach = searchFromRoots(snapshot, ordinals.filter((o) => o >= 0));
     const retainers: RetainerExplanation[] = [];
     wanted.forEach(({ label }, k) => {
@@ -132,21 +137,6 @@ export async function explainWeak(
   } finally {
     session.close();
   }
-}
-
-// A frame of its own: the dereferenced objects do not outlive it.
-function readIds(
-  session: SnapshotSession,
-  refs: ReadonlyArray<{ ref: WeakRef<object>; label: string }>,
-  max: number,
-): Array<{ id: number; label: string }> {
-  const ids: Array<{ id: number; label: string }> = [];
-  for (const { ref, label } of refs) {
-    if (ids.length >= max) break;
-    const target = ref.deref();
-    if (target !== undefined) ids.push({ id: session.objectId(target), label });
-  }
-  return ids;
 }
 
 function mb(bytes: number): string {

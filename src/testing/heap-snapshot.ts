@@ -277,7 +277,9 @@ export class HeapSnapshotReader {
         i++; // the closing quote
         this.#inString = false;
         const raw = this.#pieces.length === 1 ? this.#pieces[0]! : this.#pieces.join('');
-        this.#strings.push(this.#hasEscape ? decode(raw) : raw);
+        // A slice of 13 or more characters is a V8 SlicedString that keeps its
+        // whole chunk alive; decoding copies it, so no chunk outlives parsing.
+        this.#strings.push(this.#hasEscape || raw.length >= 13 ? decode(raw) : raw);
       }
     }
     return i;

@@ -314,10 +314,23 @@ export function explainPath(s: HeapSnapshot, reach: Reach, target: number, label
     }
   }
 
-  const steps: RetainerStep[] = [];
+  let steps: RetainerStep[] = [];
   let i = anchor;
   while (i < path.length - 1) {
     i = translate(s, path, via, i, steps, i === anchor && root === 'global object');
+  }
+  // A chain of async functions awaiting one another (the kit's own frames
+  // among them, while it explains) is how the stack reaches a suspended
+  // frame: start at the last frame of that chain.
+  let lastFrame = -1;
+  for (let k = 0; k < steps.length; k++) {
+    const holder = steps[k]!.holder;
+    if (holder.startsWith('locals of suspended async function')) lastFrame = k;
+    else if (holder !== 'Promise' && holder !== '`.then` reaction') break;
+  }
+  if (lastFrame >= 0 && !root.startsWith('module') && root !== 'global object') {
+    steps = steps.slice(lastFrame);
+    root = 'a suspended async function (awaiting)';
   }
   return { label, root, steps };
 }
@@ -519,13 +532,24 @@ function renderStep(step: RetainerStep): string {
   return `${step.holder} → ${step.edge}`;
 }
 
+/** The step a developer acts on, rendered: "module-level variable `sessions` of app.js". */
+export function renderStepSummary(explanation: RetainerExplanation): string {
+  return mostUseful(explanation);
+}
+
 // The step a developer acts on: the nearest to the object among those that
 // name their code (a variable, closure, listener, timer, suspended function).
 function mostUseful(explanation: RetainerExplanation): string {
   const named = /module-level variable|captured variable|event listener|pending timer|setImmediate|suspended async|global `/;
   for (let k = explanation.steps.length - 1; k >= 0; k--) {
     const step = explanation.steps[k]!;
-    if (named.test(step.holder) || named.test(step.edge)) return renderStep(step);
+    if (!(named.test(step.holder) || named.test(step.edge))) continue;
+    const after = explanation.steps[k + 1];
+    // A frame's registers have no names: the object it holds says more.
+    if (step.edge === 'a local or temporary value' && after !== undefined) {
+      return `${renderStep(after)}, a local of ${step.holder.slice('locals of '.length)}`;
+    }
+    return renderStep(step);
   }
   const first = explanation.steps[0];
   return first === undefined ? explanation.root : renderStep(first);

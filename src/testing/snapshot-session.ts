@@ -8,10 +8,11 @@
 //
 // Invariant: every session is disconnected, its object group released and
 // heap object tracking stopped in one `finally` (`close()`), whatever throws.
-// A same-thread `Session.post` answers synchronously (its callback, and every
-// `addHeapSnapshotChunk` event, run before `post` returns), so nothing of a
-// session outlives the call that opened it except while a caller awaits
-// between `open()` and `close()`.
+// The object whose id is asked for sits in one global slot only until the
+// inspector answers (synchronously on Node 20–24), and the frames here hold
+// its WeakRef, never the object. Node 20 answers `takeHeapSnapshot` before
+// `post` returns; Node 22 and 24 stream the chunks and answer in later tasks,
+// so the snapshot is awaited.
 
 import { HeapSnapshotReader, type HeapSnapshot } from './heap-snapshot.js';
 
@@ -73,26 +74,28 @@ export class SnapshotSession {
   }
 
   /**
-   * The heap snapshot id of `target` (0 when it has none). Reads `target`
-   * once and keeps nothing: the global hand-off slot is cleared and the
-   * inspector's object group released before returning.
+   * The heap snapshot id of the object behind `ref` (0 when it has none or
+   * was collected). The object is read once, into the global hand-off slot,
+   * which is cleared (and the inspector's object group released) before this
+   * resolves.
    */
-  objectId(target: object): number {
+  async objectId(ref: WeakRef<object>): Promise<number> {
+    if (!handOff(ref)) return 0;
     const global = globalThis as Record<string, unknown>;
-    global[HANDOFF] = target;
     try {
-      const evaluated = this.#post('Runtime.evaluate', {
+      const evaluated = (await this.#call('Runtime.evaluate', {
         expression: `globalThis.${HANDOFF}`,
         objectGroup: OBJECT_GROUP,
         silent: true,
-      }) as { result: { objectId?: string } };
+      })) as { result: { objectId?: string } };
+      delete global[HANDOFF];
       const objectId = evaluated.result.objectId;
       if (objectId === undefined) return 0;
-      const answer = this.#post('HeapProfiler.getHeapObjectId', { objectId }) as { heapSnapshotObjectId: string };
+      const answer = (await this.#call('HeapProfiler.getHeapObjectId', { objectId })) as { heapSnapshotObjectId: string };
       return Number(answer.heapSnapshotObjectId);
     } finally {
       delete global[HANDOFF];
-      this.#post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });
+      await this.#call('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP }).catch(() => {});
     }
   }
 
@@ -101,7 +104,7 @@ export class SnapshotSession {
    * streams. Heap object tracking stays on, so ids learned earlier still
    * name the same objects.
    */
-  snapshot(): HeapSnapshot {
+  async snapshot(): Promise<HeapSnapshot> {
     const reader = new HeapSnapshotReader();
     let failure: unknown;
     const onChunk = (message: { params: { chunk: string } }): void => {
@@ -114,7 +117,7 @@ export class SnapshotSession {
     };
     this.#session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
     try {
-      this.#post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      await this.#call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
     } finally {
       this.#session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
     }
@@ -136,6 +139,16 @@ export class SnapshotSession {
     }
   }
 
+  #call(method: string, params?: object): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.#session.post(method, params ?? {}, (error: Error | null, value: unknown) => {
+        if (error) reject(error);
+        else resolve(value);
+      });
+    });
+  }
+
+  // For set-up and tear-down, which every Node version answers synchronously.
   #post(method: string, params?: object): unknown {
     let result: unknown;
     let failure: Error | null | undefined;
@@ -149,4 +162,13 @@ export class SnapshotSession {
     if (failure) throw failure;
     return result;
   }
+}
+
+// A frame of its own: the dereferenced object does not outlive it, except in
+// the hand-off slot.
+function handOff(ref: WeakRef<object>): boolean {
+  const target = ref.deref();
+  if (target === undefined) return false;
+  (globalThis as Record<string, unknown>)[HANDOFF] = target;
+  return true;
 }
