@@ -152,18 +152,20 @@ describe('real case 2: p-queue add(fn, { signal }) with one long-lived signal', 
   });
 
   describe('cleanup', () => {
-    it('keeps the result of a task still waiting on its signal (counter-test)', async () => {
+    it('keeps a running task and its signal subscription through GC rounds, then delivers its result (counter-test)', async () => {
       const shutdown = new AbortController();
       const queue = makeQueue('p-queue@9.0.0 + abortable');
       const results = track();
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
-      void queue.add(() => abortable(holdResult(results, gate), shutdown.signal));
-      // The task holds its result until the gate opens: it must survive the GC rounds.
+      const added = queue.add(() => abortable(holdResult(results, gate), shutdown.signal));
+      // The task is still running: its result must survive the GC rounds, and
+      // the wait keeps its one subscription on the signal meanwhile.
       await expectRetained(results);
       expect(abortListeners(shutdown.signal)).toBe(1);
       release();
-      await queue.onIdle();
+      // ...and the wait still delivers the task's outcome.
+      expect(await added).toBe(ROWS);
       expect(abortListeners(shutdown.signal)).toBe(0);
       await expectCollectable(results);
     });

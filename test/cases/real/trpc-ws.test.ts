@@ -91,6 +91,7 @@ async function loadPatchedAdapter(): Promise<ApplyWSSHandler> {
       .replace(/from '\.\.\//g, `from '${distUrl}/../`)
       .replace(/import '\.\.\//g, `import '${distUrl}/../`)
       .replace('Promise.race(', '__leakproofRace(');
+  expect(patched).not.toContain('Promise.race(');
   patchDir = await mkdtemp(join(tmpdir(), 'leakproof-trpc-'));
   const file = join(patchDir, 'ws.mjs');
   await writeFile(file, patched);
