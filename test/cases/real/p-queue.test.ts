@@ -40,6 +40,11 @@ class TaskResult {
   }
 }
 
+/** The leakproof wait, in one place: the task's promise, or `signal.reason` once it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return abortable(promise, signal);
+}
+
 function makeQueue(variant: Variant): Queue {
   return variant === 'p-queue@9.0.1' ? new PQueue901({ concurrency: 4 }) : new PQueue900({ concurrency: 4 });
 }
@@ -56,7 +61,7 @@ function enqueue(queue: Queue, variant: Variant, signal: AbortSignal, tracker: T
     // p-queue never sees the signal; leakproof stops the wait on abort.
     return queue.add(() => {
       signal.throwIfAborted();
-      return abortable(task(), signal);
+      return untilAborted(task(), signal);
     });
   }
   return queue.add(task, { signal });
@@ -140,7 +145,7 @@ describe('real case 2: p-queue add(fn, { signal }) with one long-lived signal', 
         const stuck =
           variant === 'p-queue@9.0.1'
             ? queue.add(() => new Promise<never>(() => {}), { signal: controller.signal })
-            : queue.add(() => abortable(new Promise<never>(() => {}), controller.signal));
+            : queue.add(() => untilAborted(new Promise<never>(() => {}), controller.signal));
         await finished;
         await Promise.resolve();
         const reason = new Error('shutting down');
@@ -158,7 +163,7 @@ describe('real case 2: p-queue add(fn, { signal }) with one long-lived signal', 
       const results = track();
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
-      const added = queue.add(() => abortable(holdResult(results, gate), shutdown.signal));
+      const added = queue.add(() => untilAborted(holdResult(results, gate), shutdown.signal));
       // The task is still running: its result must survive the GC rounds, and
       // the wait keeps its one subscription on the signal meanwhile.
       await expectRetained(results);
