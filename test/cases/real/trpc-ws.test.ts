@@ -107,6 +107,8 @@ interface Harness {
   readonly emitter: EventEmitter;
   /** Messages the client received. */
   received(): number;
+  /** The `seq` of each message the client received, in order. */
+  readonly sequence: number[];
   waitForReceived(n: number): Promise<void>;
   unsubscribe(): void;
   stop(): Promise<void>;
@@ -152,15 +154,18 @@ async function start(variant: Variant, generators?: Tracker): Promise<Harness> {
   });
   const client = createTRPCUntypedClient({ links: [wsLink({ client: wsClient })] });
   let count = 0;
+  const sequence: number[] = [];
   const subscription = client.subscription('feed', undefined, {
-    onData: () => {
+    onData: (data) => {
       count++;
+      sequence.push((data as Payload).seq);
     },
   });
   // The server's generator has subscribed to the emitter: publishing may start.
   await until(() => emitter.listenerCount('payload') === 1, 'the subscription to start');
   return {
     emitter,
+    sequence,
     received: () => count,
     waitForReceived: (n) => until(() => count >= n, `message ${n}`),
     unsubscribe: () => subscription.unsubscribe(),
@@ -185,8 +190,8 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 
 /** Creates one payload in a frame of its own, tracks it and publishes it. */
 function publish(emitter: EventEmitter, tracker: Tracker, seq: number): void {
-  // A fresh, flat string per payload (repeat() of one char would be a cons/flat
-  // string of the same size; padEnd keeps it simple and distinct).
+  // A string of its own per payload (its sequence number, padded), so no two
+  // payloads share storage and each one's retention counts.
   const payload: Payload = { seq, text: String(seq).padEnd(TEXT_LENGTH, '.') };
   tracker.add(payload, `payload ${seq}`);
   emitter.emit('payload', payload);
@@ -285,7 +290,7 @@ describe('real case 1: tRPC v11 WebSocket subscription (trpc/trpc#6156)', () => 
       try {
         const payloads = track();
         await stream(harness, payloads, 3);
-        expect(harness.received()).toBe(3);
+        expect(harness.sequence).toEqual([0, 1, 2]);
         harness.unsubscribe();
         await until(() => harness.emitter.listenerCount('payload') === 0, 'the subscription to end');
       } finally {
