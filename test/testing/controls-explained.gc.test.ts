@@ -21,7 +21,7 @@ function payload(tracker: Tracker, label: string): object {
 }
 
 async function leak(tracker: Tracker): Promise<LeakError> {
-  const error: unknown = await expectCollectable(tracker, { rounds: 3 }).catch((e: unknown) => e);
+  const error: unknown = await expectCollectable(tracker, { rounds: 3, explain: true }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(LeakError);
   return error as LeakError;
 }

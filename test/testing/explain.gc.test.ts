@@ -13,7 +13,7 @@ const target = new EventTarget();
 const timers: NodeJS.Timeout[] = [];
 
 async function failure(factory: () => object, label: string): Promise<LeakError> {
-  const error: unknown = await expectCollectable(factory, { rounds: 2, label }).catch((e: unknown) => e);
+  const error: unknown = await expectCollectable(factory, { rounds: 2, label, explain: true }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(LeakError);
   return error as LeakError;
 }

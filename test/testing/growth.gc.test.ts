@@ -23,6 +23,7 @@ describe('growth explanations', () => {
       iterations: 2000,
       // A Session with its array is ~200 B; 50 B/iteration is well below it.
       maxBytesPerIteration: 50,
+      explain: true,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LeakError);
     const leak = error as LeakError;
