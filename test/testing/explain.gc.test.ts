@@ -124,3 +124,36 @@ describe('explanations of retained objects', () => {
     expect(flat(error.retainers[0])).toMatch(/suspended async function `waitForever`/);
   });
 });
+
+describe('turning explanations off', () => {
+  it('takes no snapshot and says why when explain is false', async () => {
+    const error: unknown = await expectCollectable(moduleMap, { rounds: 2, explain: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LeakError);
+    expect((error as LeakError).retainers).toEqual([]);
+    expect((error as LeakError).explanationUnavailable).toMatch(/turned off/);
+    expect((error as LeakError).message).not.toMatch(/Why/);
+    cache.clear();
+  });
+
+  it('says in one line that the heap is above the cap, and fails exactly as before', async () => {
+    const error: unknown = await expectCollectable(moduleMap, { rounds: 2, explain: { maxHeapBytes: 1 } }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(LeakError);
+    expect((error as LeakError).alive).toBe(1);
+    expect((error as LeakError).retainers).toEqual([]);
+    expect((error as LeakError).explanationUnavailable).toMatch(/above the explanation cap/);
+    expect((error as LeakError).message.split('\n')).toHaveLength(2);
+    cache.clear();
+  });
+});
+
+describe('explainRetention', () => {
+  it('explains an object the caller passes and keeps nothing of it', async () => {
+    const ref = new WeakRef(moduleMap());
+    const explained = await explainRetention(ref);
+    expect(flat(explained)).toMatch(/module-level variable `cache`.*Map entry "session:1"/);
+    cache.clear();
+    await expectCollectable(() => ref.deref() ?? {}, { rounds: 5 });
+  });
+});
