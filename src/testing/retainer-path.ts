@@ -213,6 +213,8 @@ function functionName(s: HeapSnapshot, closure: number): string {
 
 function describeClosure(s: HeapSnapshot, closure: number): string {
   const name = functionName(s, closure);
+  // V8 names every result of Function.prototype.bind this way.
+  if (name === 'native_bind' || findEdge(s, closure, 'bound_target_function') >= 0) return 'bound function (.bind)';
   const where = location(s, closure, closure);
   const what = name === '' ? 'anonymous closure' : `closure \`${name}\``;
   return where === undefined ? what : `${what} (${where})`;
@@ -258,6 +260,9 @@ function describeEdge(s: HeapSnapshot, edge: number): string {
   if (type === 'element' || type === 'hidden') return `[${name}]`;
   if (type === 'property') return `.${String(name)}`;
   if (type === 'context') return `variable \`${String(name)}\``;
+  if (name === 'bound_this') return 'bound `this`';
+  if (name === 'bound_target_function') return 'target function';
+  if (name === 'bound_arguments') return 'bound arguments';
   return `internal ${String(name)}`;
 }
 

@@ -72,7 +72,6 @@ describe('positive controls explain their mechanism', () => {
     fillStale(cache, tracker);
     now = 5000;
     const error = await leak(tracker);
-    console.log(error.message);
     expect(error.message).toMatch(/LRUCache → \.#valList/);
     expect(path(error)).toMatch(/LRUCache \.#valList \| Array \[\d+\]/);
     expect(cache.size).toBe(20);
@@ -83,7 +82,6 @@ describe('positive controls explain their mechanism', () => {
     const tracker = track();
     fillQuick(cache, tracker);
     const error = await leak(tracker);
-    console.log(error.message);
     expect(error.message).toMatch(/QuickLRU → \.#oldCache/);
     expect(path(error)).toMatch(/QuickLRU \.#oldCache.*Map entry/);
     expect(cache.size).toBeGreaterThan(0);
@@ -96,7 +94,6 @@ describe('positive controls explain their mechanism', () => {
     emitAll(emitter, tracker);
     await iterator.return!();
     const error = await leak(tracker);
-    console.log(error.message);
     expect(error.message).toMatch(/captured variable `unconsumedEvents`/);
     expect(path(error)).toMatch(/closure .*node:events.*captured variable `unconsumedEvents`/);
     expect((await iterator.next()).done).toBe(false);

@@ -70,10 +70,20 @@ function suspendedAsync(): object {
   return value;
 }
 
+/** An owner whose interval callback is bound to it (the http.createServer() shape, nodejs/node#48604). */
+class Poller {
+  readonly timer: NodeJS.Timeout;
+  constructor() {
+    this.timer = setInterval(this.poll.bind(this), 1_000_000);
+    this.timer.unref();
+    timers.push(this.timer);
+  }
+  poll(): void {}
+}
+
 describe('explanations of retained objects', () => {
   it('names the long-lived promise, its pending reactions and the resolved value for Promise.race in a loop', async () => {
     const error = await failure(raceLoop, 'raced value');
-    console.log(error.message);
     expect(error.message).toMatch(/module-level variable `holder`/);
     expect(error.message).toMatch(/pending `\.then` reaction/);
     expect(error.message).toMatch(/resolved value/);
@@ -85,7 +95,6 @@ describe('explanations of retained objects', () => {
 
   it('names the closure, its location and the captured variable for a setInterval callback', async () => {
     const error = await failure(intervalCapture, 'captured value');
-    console.log(error.message);
     expect(error.message).toMatch(/pending timer/);
     expect(error.message).toMatch(/closure `refresh` \(.*explain\.gc\.test\.ts:\d+:\d+\)/);
     expect(error.message).toMatch(/captured variable `value`/);
@@ -93,9 +102,15 @@ describe('explanations of retained objects', () => {
     for (const timer of timers.splice(0)) clearInterval(timer);
   });
 
+  it('names the pending timer and the bound `this` for an interval bound to its owner', async () => {
+    const error = await failure(() => new Poller(), 'poller');
+    expect(error.message).toMatch(/poller is held by pending timer \(Timeout\) → callback/);
+    expect(flat(error.retainers[0])).toMatch(/pending timer \(Timeout\) \| callback \| bound function \(\.bind\) \| bound `this`/);
+    for (const timer of timers.splice(0)) clearInterval(timer);
+  });
+
   it('names the module-level Map `cache` and its module', async () => {
     const error = await failure(moduleMap, 'cached value');
-    console.log(error.message);
     expect(error.message).toMatch(/module-level variable `cache` of .*explain\.gc\.test\.ts/);
     expect(error.message).toMatch(/Map entry "session:1"/);
     expect(flat(error.retainers[0])).toMatch(/module-level variable `cache`.*Map entry/);
@@ -104,7 +119,6 @@ describe('explanations of retained objects', () => {
 
   it("names the event and the emitter for an EventEmitter listener", async () => {
     const error = await failure(emitterListener, 'listened value');
-    console.log(error.message);
     expect(error.message).toMatch(/event listener for 'data' on EventEmitter/);
     expect(flat(error.retainers[0])).toMatch(/event listener for 'data' on EventEmitter.*closure `onData`/);
     emitter.removeAllListeners();
@@ -112,14 +126,12 @@ describe('explanations of retained objects', () => {
 
   it('names the event and the target for an EventTarget listener', async () => {
     const error = await failure(eventTargetListener, 'listened value');
-    console.log(error.message);
     expect(error.message).toMatch(/event listener for 'message' on EventTarget/);
     expect(flat(error.retainers[0])).toMatch(/event listener for 'message' on EventTarget.*closure `onMessage`/);
   });
 
   it('names the suspended async function whose frame holds the object', async () => {
     const error = await failure(suspendedAsync, 'parked value');
-    console.log(error.message);
     expect(error.message).toMatch(/suspended async function `waitForever`/);
     expect(flat(error.retainers[0])).toMatch(/suspended async function `waitForever`/);
   });
