@@ -380,10 +380,9 @@ function translate(
     return i + 1;
   }
 
-  // A closure or async function whose next hop is its scope: told with the scope.
+  // A closure or async function whose next hop is its scope: the scope's step
+  // names it ("closure `f` → captured variable `x`"), so it needs none here.
   if ((type === 'closure' || name === 'Generator' || name === 'AsyncFunction') && isContext(s, next)) {
-    // An anonymous built-in (no location): a promise resolve function or an
-    // `await` continuation. Its scope leads to a promise or an async function.
     return i + 1;
   }
 
