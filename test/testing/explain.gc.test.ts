@@ -2,6 +2,7 @@
 // and the failure must name the holder a developer would look for, in the
 // message and in `err.retainers`.
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { expectCollectable, explainRetention, LeakError, type RetainerExplanation } from '../../src/testing/index.js';
 
@@ -70,6 +71,23 @@ function suspendedAsync(): object {
   return value;
 }
 
+const cjs = createRequire(import.meta.url)('./fixtures/cjs-cache.cjs') as {
+  remember(key: string, value: object): void;
+  forget(): void;
+};
+
+function globalSlot(): object {
+  const value = { payload: 'global' };
+  (globalThis as Record<string, unknown>).leakproofTestGlobal = value;
+  return value;
+}
+
+function cjsCache(): object {
+  const value = { payload: 'cjs' };
+  cjs.remember('k', value);
+  return value;
+}
+
 /** An owner whose interval callback is bound to it (the http.createServer() shape, nodejs/node#48604). */
 class Poller {
   readonly timer: NodeJS.Timeout;
@@ -115,6 +133,20 @@ describe('explanations of retained objects', () => {
     expect(error.message).toMatch(/Map entry "session:1"/);
     expect(flat(error.retainers[0])).toMatch(/module-level variable `cache`.*Map entry/);
     cache.clear();
+  });
+
+  it('names a global variable', async () => {
+    const error = await failure(globalSlot, 'global value');
+    expect(error.message).toMatch(/global value is held by global `leakproofTestGlobal`/);
+    expect(error.retainers[0]).toMatchObject({ root: 'global object', steps: [{ holder: 'global object', edge: 'global `leakproofTestGlobal`' }] });
+    delete (globalThis as Record<string, unknown>).leakproofTestGlobal;
+  });
+
+  it('names the module-level variable of a CommonJS module', async () => {
+    const error = await failure(cjsCache, 'cjs value');
+    expect(error.message).toMatch(/module-level variable `cache` of .*fixtures\/cjs-cache\.cjs/);
+    expect(flat(error.retainers[0])).toMatch(/module-level variable `cache`.*Map entry "k"/);
+    cjs.forget();
   });
 
   it("names the event and the emitter for an EventEmitter listener", async () => {
