@@ -94,6 +94,11 @@ export async function expectCollectable(
   const explained = explain
     ? await explainWeak(tracker.aliveRefs(explain.maxObjects), explain.maxObjects, explain.maxHeapBytes)
     : { retainers: [], unavailable: 'explanations turned off (options.explain or LEAKPROOF_EXPLAIN=0)' };
+  if (explained.retainers.length === 0 && explained.unavailable === undefined) {
+    // Survivors of the GC rounds can still fall to the snapshot's own full
+    // collection, which also clears inline caches: nothing left to explain.
+    explained.unavailable = 'no retainer path: the survivors were collected while the heap snapshot was taken';
+  }
   if (explained.retainers.length > 0) {
     message += `\n\nWhy (shortest path of strong references from a GC root):\n${explained.retainers.map((r) => renderExplanation(r)).join('\n')}`;
   } else if (explained.unavailable !== undefined && explain) {

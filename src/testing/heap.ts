@@ -220,5 +220,7 @@ function renderGrowth(growth: HeapGrowth): string {
 }
 
 function formatCount(count: number): string {
+  // Growth too small to show at two decimals is still growth: say so rather than "+0".
+  if (count !== 0 && Math.abs(count) < 0.005) return '~0';
   return String(Number(count.toFixed(2)));
 }

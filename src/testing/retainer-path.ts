@@ -213,6 +213,8 @@ function functionName(s: HeapSnapshot, closure: number): string {
 
 function describeClosure(s: HeapSnapshot, closure: number): string {
   const name = functionName(s, closure);
+  // V8 names every result of Function.prototype.bind this way.
+  if (name === 'native_bind' || findEdge(s, closure, 'bound_target_function') >= 0) return 'bound function (.bind)';
   const where = location(s, closure, closure);
   const what = name === '' ? 'anonymous closure' : `closure \`${name}\``;
   return where === undefined ? what : `${what} (${where})`;
@@ -258,6 +260,9 @@ function describeEdge(s: HeapSnapshot, edge: number): string {
   if (type === 'element' || type === 'hidden') return `[${name}]`;
   if (type === 'property') return `.${String(name)}`;
   if (type === 'context') return `variable \`${String(name)}\``;
+  if (name === 'bound_this') return 'bound `this`';
+  if (name === 'bound_target_function') return 'target function';
+  if (name === 'bound_arguments') return 'bound arguments';
   return `internal ${String(name)}`;
 }
 
@@ -375,10 +380,9 @@ function translate(
     return i + 1;
   }
 
-  // A closure or async function whose next hop is its scope: told with the scope.
+  // A closure or async function whose next hop is its scope: the scope's step
+  // names it ("closure `f` → captured variable `x`"), so it needs none here.
   if ((type === 'closure' || name === 'Generator' || name === 'AsyncFunction') && isContext(s, next)) {
-    // An anonymous built-in (no location): a promise resolve function or an
-    // `await` continuation. Its scope leads to a promise or an async function.
     return i + 1;
   }
 

@@ -21,7 +21,7 @@ function payload(tracker: Tracker, label: string): object {
 }
 
 async function leak(tracker: Tracker): Promise<LeakError> {
-  const error: unknown = await expectCollectable(tracker, { rounds: 3 }).catch((e: unknown) => e);
+  const error: unknown = await expectCollectable(tracker, { rounds: 3, explain: true }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(LeakError);
   return error as LeakError;
 }
@@ -72,7 +72,6 @@ describe('positive controls explain their mechanism', () => {
     fillStale(cache, tracker);
     now = 5000;
     const error = await leak(tracker);
-    console.log(error.message);
     expect(error.message).toMatch(/LRUCache → \.#valList/);
     expect(path(error)).toMatch(/LRUCache \.#valList \| Array \[\d+\]/);
     expect(cache.size).toBe(20);
@@ -83,7 +82,6 @@ describe('positive controls explain their mechanism', () => {
     const tracker = track();
     fillQuick(cache, tracker);
     const error = await leak(tracker);
-    console.log(error.message);
     expect(error.message).toMatch(/QuickLRU → \.#oldCache/);
     expect(path(error)).toMatch(/QuickLRU \.#oldCache.*Map entry/);
     expect(cache.size).toBeGreaterThan(0);
@@ -96,7 +94,6 @@ describe('positive controls explain their mechanism', () => {
     emitAll(emitter, tracker);
     await iterator.return!();
     const error = await leak(tracker);
-    console.log(error.message);
     expect(error.message).toMatch(/captured variable `unconsumedEvents`/);
     expect(path(error)).toMatch(/closure .*node:events.*captured variable `unconsumedEvents`/);
     expect((await iterator.next()).done).toBe(false);

@@ -2,6 +2,7 @@
 // and the failure must name the holder a developer would look for, in the
 // message and in `err.retainers`.
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { expectCollectable, explainRetention, LeakError, type RetainerExplanation } from '../../src/testing/index.js';
 
@@ -13,7 +14,7 @@ const target = new EventTarget();
 const timers: NodeJS.Timeout[] = [];
 
 async function failure(factory: () => object, label: string): Promise<LeakError> {
-  const error: unknown = await expectCollectable(factory, { rounds: 2, label }).catch((e: unknown) => e);
+  const error: unknown = await expectCollectable(factory, { rounds: 2, label, explain: true }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(LeakError);
   return error as LeakError;
 }
@@ -70,10 +71,37 @@ function suspendedAsync(): object {
   return value;
 }
 
+const cjs = createRequire(import.meta.url)('./fixtures/cjs-cache.cjs') as {
+  remember(key: string, value: object): void;
+  forget(): void;
+};
+
+function globalSlot(): object {
+  const value = { payload: 'global' };
+  (globalThis as Record<string, unknown>).leakproofTestGlobal = value;
+  return value;
+}
+
+function cjsCache(): object {
+  const value = { payload: 'cjs' };
+  cjs.remember('k', value);
+  return value;
+}
+
+/** An owner whose interval callback is bound to it (the http.createServer() shape, nodejs/node#48604). */
+class Poller {
+  readonly timer: NodeJS.Timeout;
+  constructor() {
+    this.timer = setInterval(this.poll.bind(this), 1_000_000);
+    this.timer.unref();
+    timers.push(this.timer);
+  }
+  poll(): void {}
+}
+
 describe('explanations of retained objects', () => {
   it('names the long-lived promise, its pending reactions and the resolved value for Promise.race in a loop', async () => {
     const error = await failure(raceLoop, 'raced value');
-    console.log(error.message);
     expect(error.message).toMatch(/module-level variable `holder`/);
     expect(error.message).toMatch(/pending `\.then` reaction/);
     expect(error.message).toMatch(/resolved value/);
@@ -85,7 +113,6 @@ describe('explanations of retained objects', () => {
 
   it('names the closure, its location and the captured variable for a setInterval callback', async () => {
     const error = await failure(intervalCapture, 'captured value');
-    console.log(error.message);
     expect(error.message).toMatch(/pending timer/);
     expect(error.message).toMatch(/closure `refresh` \(.*explain\.gc\.test\.ts:\d+:\d+\)/);
     expect(error.message).toMatch(/captured variable `value`/);
@@ -93,18 +120,37 @@ describe('explanations of retained objects', () => {
     for (const timer of timers.splice(0)) clearInterval(timer);
   });
 
+  it('names the pending timer and the bound `this` for an interval bound to its owner', async () => {
+    const error = await failure(() => new Poller(), 'poller');
+    expect(error.message).toMatch(/poller is held by pending timer \(Timeout\) → callback/);
+    expect(flat(error.retainers[0])).toMatch(/pending timer \(Timeout\) \| callback \| bound function \(\.bind\) \| bound `this`/);
+    for (const timer of timers.splice(0)) clearInterval(timer);
+  });
+
   it('names the module-level Map `cache` and its module', async () => {
     const error = await failure(moduleMap, 'cached value');
-    console.log(error.message);
     expect(error.message).toMatch(/module-level variable `cache` of .*explain\.gc\.test\.ts/);
     expect(error.message).toMatch(/Map entry "session:1"/);
     expect(flat(error.retainers[0])).toMatch(/module-level variable `cache`.*Map entry/);
     cache.clear();
   });
 
+  it('names a global variable', async () => {
+    const error = await failure(globalSlot, 'global value');
+    expect(error.message).toMatch(/global value is held by global `leakproofTestGlobal`/);
+    expect(error.retainers[0]).toMatchObject({ root: 'global object', steps: [{ holder: 'global object', edge: 'global `leakproofTestGlobal`' }] });
+    delete (globalThis as Record<string, unknown>).leakproofTestGlobal;
+  });
+
+  it('names the module-level variable of a CommonJS module', async () => {
+    const error = await failure(cjsCache, 'cjs value');
+    expect(error.message).toMatch(/module-level variable `cache` of .*fixtures\/cjs-cache\.cjs/);
+    expect(flat(error.retainers[0])).toMatch(/module-level variable `cache`.*Map entry "k"/);
+    cjs.forget();
+  });
+
   it("names the event and the emitter for an EventEmitter listener", async () => {
     const error = await failure(emitterListener, 'listened value');
-    console.log(error.message);
     expect(error.message).toMatch(/event listener for 'data' on EventEmitter/);
     expect(flat(error.retainers[0])).toMatch(/event listener for 'data' on EventEmitter.*closure `onData`/);
     emitter.removeAllListeners();
@@ -112,15 +158,46 @@ describe('explanations of retained objects', () => {
 
   it('names the event and the target for an EventTarget listener', async () => {
     const error = await failure(eventTargetListener, 'listened value');
-    console.log(error.message);
     expect(error.message).toMatch(/event listener for 'message' on EventTarget/);
     expect(flat(error.retainers[0])).toMatch(/event listener for 'message' on EventTarget.*closure `onMessage`/);
   });
 
   it('names the suspended async function whose frame holds the object', async () => {
     const error = await failure(suspendedAsync, 'parked value');
-    console.log(error.message);
     expect(error.message).toMatch(/suspended async function `waitForever`/);
     expect(flat(error.retainers[0])).toMatch(/suspended async function `waitForever`/);
+  });
+});
+
+describe('turning explanations off', () => {
+  it('takes no snapshot and says why when explain is false', async () => {
+    const error: unknown = await expectCollectable(moduleMap, { rounds: 2, explain: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LeakError);
+    expect((error as LeakError).retainers).toEqual([]);
+    expect((error as LeakError).explanationUnavailable).toMatch(/turned off/);
+    expect((error as LeakError).message).not.toMatch(/Why/);
+    cache.clear();
+  });
+
+  it('says in one line that the heap is above the cap, and fails exactly as before', async () => {
+    const error: unknown = await expectCollectable(moduleMap, { rounds: 2, explain: { maxHeapBytes: 1 } }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(LeakError);
+    expect((error as LeakError).alive).toBe(1);
+    expect((error as LeakError).retainers).toEqual([]);
+    expect((error as LeakError).explanationUnavailable).toMatch(/above the explanation cap/);
+    expect((error as LeakError).message.split('\n')).toHaveLength(2);
+    cache.clear();
+  });
+});
+
+describe('explainRetention', () => {
+  it('explains an object the caller passes and keeps nothing of it', async () => {
+    const ref = new WeakRef(moduleMap());
+    const explained = await explainRetention(ref);
+    expect(flat(explained)).toMatch(/module-level variable `cache`.*Map entry "session:1"/);
+    cache.clear();
+    await expectCollectable(() => ref.deref() ?? {}, { rounds: 5 });
   });
 });

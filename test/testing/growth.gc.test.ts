@@ -23,10 +23,10 @@ describe('growth explanations', () => {
       iterations: 2000,
       // A Session with its array is ~200 B; 50 B/iteration is well below it.
       maxBytesPerIteration: 50,
+      explain: true,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LeakError);
     const leak = error as LeakError;
-    console.log(leak.message);
     expect(leak.message).toMatch(/`Session`: \+1 per iteration, \+\d+ B per iteration, via module-level variable `sessions` of .*growth\.gc\.test\.ts/);
     expect(leak.growth?.top[0]).toMatchObject({ type: 'Session', countPerIteration: 1 });
     expect(leak.growth?.top.length).toBeLessThanOrEqual(5);
