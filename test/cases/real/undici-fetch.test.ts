@@ -39,7 +39,14 @@ import { type AddressInfo } from 'node:net';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anySignal } from '../../../src/any-signal.js';
-import { expectCollectable, gcUntil, listenerCount, track, type Tracker } from '../../../src/testing/index.js';
+import {
+  expectCollectable,
+  expectRetained,
+  gcUntil,
+  listenerCount,
+  track,
+  type Tracker,
+} from '../../../src/testing/index.js';
 import { report } from './report.js';
 
 type Fetch = typeof globalThis.fetch;
@@ -190,12 +197,17 @@ describe('real case 5: fetch with one long-lived AbortSignal (undici#3157)', () 
 
   describe('semantics', () => {
     for (const variant of VARIANTS) {
-      it(`aborting the shared signal aborts an in-flight request through its own signal (${variant})`, async () => {
+      it(`keeps an in-flight request's own signal through GC rounds, and aborting the shared signal aborts the request (${variant})`, async () => {
         const fetch = fetchOf(variant);
         const shutdown = new AbortController();
-        const pending = ownSignalRequest(fetch, `${base}/hang`, shutdown.signal);
+        const composites = track();
+        const pending = ownSignalRequest(fetch, `${base}/hang`, shutdown.signal, composites);
         while (hanging.length === 0) await nextMacrotask();
         expect(listenerCount(shutdown.signal, 'abort')).toBe(1);
+        // Counter-test: GC rounds while the request is in flight must neither
+        // collect its own signal nor cut the shared signal's link to it; the
+        // abort below must still reach the request.
+        await expectRetained(composites);
         const reason = new Error('shutting down');
         shutdown.abort(reason);
         await expect(pending).rejects.toBe(reason);
