@@ -19,7 +19,11 @@
 // nodejs/node#17469). This script runs the same loop twice, once with
 // `Promise.race` and once with leakproof's `race` (from the built package,
 // dist/), with 1 MiB payloads, measures heapUsed + external after a full GC
-// every few iterations, prints a table and writes an SVG chart.
+// every few iterations, prints a table and writes an SVG chart. At the end,
+// each run asks leakproof/testing's explainRetention why its first payload is
+// still reachable: the built-in's run prints the retainer path (the abort
+// promise, its pending `.then` reactions, the race's resolved value);
+// leakproof's run has nothing to explain.
 //
 // Each variant runs in a child process of its own: both start from the same
 // fresh heap, so the built-in's retained payloads (and the GC heuristics that
@@ -94,8 +98,20 @@ async function child(variant, iterations, every) {
   }
   // Still subscribed until here: the measurements above were taken while the
   // abort promise was alive and pending, as in a running service.
+  await explainFirstPayload(payloads[0]);
   controller.abort();
   process.send({ type: 'done', checksum });
+}
+
+// Why is the first payload still reachable? leakproof/testing's
+// explainRetention answers from a heap snapshot of this child: for the
+// built-in, the chain from the abort promise through its pending reactions;
+// for leakproof, nothing (the payload was collected).
+async function explainFirstPayload(ref) {
+  const { explainRetention } = await import('../dist/testing/index.js');
+  const started = performance.now();
+  const path = await explainRetention(ref, { label: 'payload 1' });
+  process.send({ type: 'explained', path, ms: Math.round(performance.now() - started) });
 }
 
 // The producer: 1 MiB payloads arriving one per event-loop turn, as from a
@@ -145,6 +161,9 @@ async function main(options) {
   }
   console.log('(Sampled inside the loop: the payload the loop is handling at that moment is reachable by design.)');
 
+  console.log('\nWhy is payload 1 still reachable? (explainRetention from leakproof/testing, in each run)');
+  for (const run of runs) printExplanation(run);
+
   const out = options.out;
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, chart(runs, { iterations, every }));
@@ -166,6 +185,7 @@ function runVariant(variant, iterations, every, tty) {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let done = false;
+    let explanation;
     proc.on('message', (message) => {
       if (message.type === 'progress') {
         if (tty) progress(message.iteration);
@@ -173,6 +193,8 @@ function runVariant(variant, iterations, every, tty) {
         samples.push(message);
         latest = `  heap + external after GC: ${mib(total(message)).padStart(6)} MiB`;
         if (tty || message.iteration > 0) progress(message.iteration);
+      } else if (message.type === 'explained') {
+        explanation = message;
       } else if (message.type === 'done') {
         done = true;
       }
@@ -180,7 +202,7 @@ function runVariant(variant, iterations, every, tty) {
     proc.on('error', rejectPromise);
     proc.on('exit', (code, signal) => {
       if (tty) process.stdout.write('\n');
-      if (code === 0 && done) resolvePromise({ variant, samples });
+      if (code === 0 && done) resolvePromise({ variant, samples, explanation });
       else rejectPromise(new Error(`${variant.label} run failed (exit ${code ?? signal})`));
     });
   });
@@ -203,6 +225,23 @@ function printTable(runs) {
   console.log(line(header));
   console.log(`|${widths.map((w, c) => (c === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+}
+
+function printExplanation(run) {
+  const { path, ms } = run.explanation ?? {};
+  if (path === undefined) {
+    console.log(`\n${run.variant.label}: payload 1 was collected – nothing holds it (${ms} ms).`);
+    return;
+  }
+  console.log(`\n${run.variant.label}: payload 1 is held, from ${path.root} (${ms} ms):`);
+  for (const step of path.steps) {
+    const line =
+      step.holder.startsWith('module ') && step.edge.startsWith('module-level variable')
+        ? `${step.edge} of ${step.holder.slice('module '.length)}`
+        : `${step.holder} → ${step.edge}`;
+    console.log(`    ${line}`);
+  }
+  console.log('    → payload 1 (a 1 MiB Buffer)');
 }
 
 function displayPath(path) {

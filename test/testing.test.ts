@@ -50,7 +50,8 @@ describe('leakproof/testing', () => {
       });
       expect(out).toMatch(/# pass 1/);
       expect(out).toMatch(/# fail 0/);
-    });
+      // Spawning node with a TypeScript loader takes seconds on a busy machine.
+    }, 60_000);
 
     it('names the parameter in TypeError/RangeError messages', async () => {
       expect(() => collectGarbage({ allowFlagChange: 'yes' as never })).toThrow(

@@ -2,8 +2,10 @@
 // "this must stay alive". Both accept either a factory (run in a frame of its
 // own, its result tracked) or a Tracker filled by the caller.
 
-import { validateFunction, validateInteger, validateOptions } from '../internal/validate.js';
+import { validateFunction, validateInteger, validateNumber, validateOptions, validateOptionsBag } from '../internal/validate.js';
 import { CollectedError, LeakError } from './errors.js';
+import { DEFAULT_MAX_HEAP_BYTES, explainWeak } from './explain.js';
+import { renderExplanation } from './retainer-path.js';
 import { type GcUntilOptions, readRoundOptions, runRounds } from './gc.js';
 import { Tracker } from './track.js';
 
@@ -21,6 +23,22 @@ export interface ExpectCollectableOptions extends GcUntilOptions {
   atLeast?: number;
   /** Names the object in the failure message (factory form). @default 'object' */
   label?: string;
+  /**
+   * On failure, explain why (up to `maxObjects`) survivors are reachable, from
+   * a heap snapshot: `false` turns it off (the environment variable
+   * `LEAKPROOF_EXPLAIN=0` turns it off by default). Passing checks never take
+   * a snapshot for it.
+   * @default true
+   */
+  explain?: boolean | ExplainFailureOptions;
+}
+
+/** How a failing check explains itself (see `ExpectCollectableOptions.explain`). */
+export interface ExplainFailureOptions {
+  /** Survivors explained, at most. @default 3 */
+  maxObjects?: number;
+  /** No snapshot above this V8 heap size (`heapUsed`). @default 1 GiB */
+  maxHeapBytes?: number;
 }
 
 /** Options of {@link expectRetained}. */
@@ -59,6 +77,7 @@ export async function expectCollectable(
   options?: ExpectCollectableOptions,
 ): Promise<void> {
   const opts = readRoundOptions(options);
+  const explain = readExplainOptions(options?.explain, 'options.explain');
   const tracker = await resolveTarget(target, options);
   const atLeast = options?.atLeast ?? tracker.size;
   validateInteger(atLeast, 'options.atLeast', 0, tracker.size);
@@ -67,12 +86,49 @@ export async function expectCollectable(
   const labels = tracker.aliveLabels();
   const alive = labels.length;
   const shown = labels.slice(0, MAX_LABELS);
-  throw new LeakError(
+  let message =
     `${alive} of ${tracker.size} tracked object(s) still reachable after ${opts.rounds} GC round(s)` +
-      `${opts.heapSnapshot ? ' and a heap snapshot' : ''}` +
-      ` (expected at least ${atLeast} collected): ${shown.join(', ')}${alive > shown.length ? ', ...' : ''}`,
-    { alive, total: tracker.size, labels: shown, rounds: opts.rounds },
-  );
+    `${opts.heapSnapshot ? ' and a heap snapshot' : ''}` +
+    ` (expected at least ${atLeast} collected): ${shown.join(', ')}${alive > shown.length ? ', ...' : ''}`;
+  // Only now, about to fail, is a snapshot worth its cost.
+  const explained = explain
+    ? await explainWeak(tracker.aliveRefs(explain.maxObjects), explain.maxObjects, explain.maxHeapBytes)
+    : { retainers: [], unavailable: 'explanations turned off (options.explain or LEAKPROOF_EXPLAIN=0)' };
+  if (explained.retainers.length === 0 && explained.unavailable === undefined) {
+    // Survivors of the GC rounds can still fall to the snapshot's own full
+    // collection, which also clears inline caches: nothing left to explain.
+    explained.unavailable = 'no retainer path: the survivors were collected while the heap snapshot was taken';
+  }
+  if (explained.retainers.length > 0) {
+    message += `\n\nWhy (shortest path of strong references from a GC root):\n${explained.retainers.map((r) => renderExplanation(r)).join('\n')}`;
+  } else if (explained.unavailable !== undefined && explain) {
+    message += `\n(${explained.unavailable})`;
+  }
+  throw new LeakError(message, {
+    alive,
+    total: tracker.size,
+    labels: shown,
+    rounds: opts.rounds,
+    retainers: explained.retainers,
+    ...(explained.unavailable === undefined ? {} : { explanationUnavailable: explained.unavailable }),
+  });
+}
+
+/** @internal Normalised `explain` option, or false when explanations are off. */
+export function readExplainOptions(
+  value: boolean | ExplainFailureOptions | undefined,
+  name: string,
+): { maxObjects: number; maxHeapBytes: number } | false {
+  const fallback = process.env.LEAKPROOF_EXPLAIN !== '0';
+  const on = value === undefined ? fallback : value !== false;
+  if (value !== undefined && typeof value !== 'boolean') validateOptionsBag(value, name, ['maxObjects', 'maxHeapBytes']);
+  if (!on) return false;
+  const bag = typeof value === 'object' ? value : undefined;
+  const maxObjects = bag?.maxObjects ?? 3;
+  const maxHeapBytes = bag?.maxHeapBytes ?? DEFAULT_MAX_HEAP_BYTES;
+  validateInteger(maxObjects, `${name}.maxObjects`, 0, 100);
+  validateNumber(maxHeapBytes, `${name}.maxHeapBytes`, 0, Number.MAX_VALUE, true);
+  return { maxObjects, maxHeapBytes };
 }
 
 /**

@@ -9,7 +9,15 @@
 
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { validateFunction, validateInteger, validateNumber, validateOptions } from '../internal/validate.js';
-import { LeakError } from './errors.js';
+import { type HeapGrowth, LeakError } from './errors.js';
+import { type ExplainFailureOptions, readExplainOptions } from './expect-collectable.js';
+import { explainGrowth } from './growth.js';
+import { renderExplanation, renderStepSummary } from './retainer-path.js';
+
+// Iterations run between the two snapshots of a growth explanation: enough
+// for a per-iteration leak to stand out of the noise, few enough to keep a
+// failing test's extra time near one loop's worth.
+const GROWTH_ITERATIONS = 1000;
 import { collectGarbage } from './gc.js';
 
 /** Options of {@link measureHeapSlope}. */
@@ -34,6 +42,13 @@ export interface HeapSlope {
 
 /** Options of {@link expectFlatHeap}. */
 export interface ExpectFlatHeapOptions extends HeapSlopeOptions {
+  /**
+   * On failure, say what grew: the run is repeated between two heap snapshots
+   * and diffed by type (`err.growth`). `false` turns it off (so does
+   * `LEAKPROOF_EXPLAIN=0`). Passing checks never take a snapshot for it.
+   * @default true
+   */
+  explain?: boolean | ExplainFailureOptions;
   /** The largest acceptable growth. Say in a comment why this bound. */
   maxBytesPerIteration: number;
 }
@@ -73,6 +88,13 @@ export async function measureHeapSlope(
   iteration: (index: number) => unknown,
   options: HeapSlopeOptions,
 ): Promise<HeapSlope> {
+  return (await measure(iteration, options)).slope;
+}
+
+async function measure(
+  iteration: (index: number) => unknown,
+  options: HeapSlopeOptions,
+): Promise<{ slope: HeapSlope; run: (count: number) => Promise<void> }> {
   validateFunction(iteration, 'iteration');
   validateOptions(options, 'options');
   if (options === undefined) throw new TypeError('The "options" argument must be of type object. Received undefined');
@@ -104,7 +126,7 @@ export async function measureHeapSlope(
     done = target;
     samples.push({ iteration: done, bytes: await settledBytes() });
   }
-  return { bytesPerIteration: slope(samples), samples };
+  return { slope: { bytesPerIteration: slope(samples), samples }, run };
 }
 
 /**
@@ -128,18 +150,38 @@ export async function expectFlatHeap(
 ): Promise<HeapSlope> {
   validateOptions(options, 'options');
   validateNumber(options?.maxBytesPerIteration, 'options.maxBytesPerIteration', 0);
-  const result = await measureHeapSlope(iteration, options);
+  const explain = readExplainOptions(options.explain, 'options.explain');
+  const { slope: result, run } = await measure(iteration, options);
   if (result.bytesPerIteration > options.maxBytesPerIteration) {
-    throw new LeakError(
+    let message =
       `Retained memory grows by ${result.bytesPerIteration.toFixed(1)} bytes per iteration ` +
-        `(allowed: ${options.maxBytesPerIteration}) over ${options.iterations} iterations`,
-      {
-        alive: 0,
-        total: options.iterations,
-        rounds: result.samples.length,
-        bytesPerIteration: result.bytesPerIteration,
-      },
-    );
+      `(allowed: ${options.maxBytesPerIteration}) over ${options.iterations} iterations`;
+    // Only now, about to fail, are two snapshots worth their cost: the loop
+    // runs once more between them (at most GROWTH_ITERATIONS iterations).
+    let growth: HeapGrowth | undefined;
+    let unavailable: string | undefined = explain ? undefined : 'explanations turned off (options.explain or LEAKPROOF_EXPLAIN=0)';
+    if (explain) {
+      const heap = process.memoryUsage().heapUsed;
+      if (heap > explain.maxHeapBytes) {
+        unavailable = `no growth explanation: the heap (${(heap / 1048576).toFixed(0)} MB) is above the explanation cap (${(explain.maxHeapBytes / 1048576).toFixed(0)} MB; option maxHeapBytes)`;
+      } else {
+        const count = Math.min(options.iterations, GROWTH_ITERATIONS);
+        const explained = await explainGrowth(() => run(count), count);
+        if (typeof explained === 'string') unavailable = explained;
+        else growth = explained;
+      }
+    }
+    if (growth !== undefined) message += `\n\n${renderGrowth(growth)}`;
+    else if (unavailable !== undefined && explain) message += `\n(${unavailable})`;
+    throw new LeakError(message, {
+      alive: 0,
+      total: options.iterations,
+      rounds: result.samples.length,
+      bytesPerIteration: result.bytesPerIteration,
+      ...(growth === undefined ? {} : { growth }),
+      ...(growth === undefined ? { retainers: [] } : { retainers: growth.example === undefined ? [] : [growth.example] }),
+      ...(unavailable === undefined ? {} : { explanationUnavailable: unavailable }),
+    });
   }
   return result;
 }
@@ -161,4 +203,24 @@ function slope(samples: ReadonlyArray<{ iteration: number; bytes: number }>): nu
     den += (iteration - mx) ** 2;
   }
   return den === 0 ? 0 : num / den;
+}
+
+function renderGrowth(growth: HeapGrowth): string {
+  const lines = [`What grew over ${growth.iterations} more iterations (two heap snapshots, by type):`];
+  growth.top.forEach((entry, k) => {
+    const count = entry.countPerIteration;
+    const via = k === 0 && growth.example !== undefined ? `, via ${renderStepSummary(growth.example)}` : '';
+    lines.push(
+      `  \`${entry.type}\`: ${count >= 0 ? '+' : ''}${formatCount(count)} per iteration, ` +
+        `${entry.bytesPerIteration >= 0 ? '+' : ''}${entry.bytesPerIteration.toFixed(0)} B per iteration${via}`,
+    );
+  });
+  if (growth.example !== undefined) lines.push(renderExplanation(growth.example, 12));
+  return lines.join('\n');
+}
+
+function formatCount(count: number): string {
+  // Growth too small to show at two decimals is still growth: say so rather than "+0".
+  if (count !== 0 && Math.abs(count) < 0.005) return '~0';
+  return String(Number(count.toFixed(2)));
 }

@@ -75,6 +75,19 @@ export class Tracker {
     return labels;
   }
 
+  /**
+   * @internal The WeakRefs (never the targets) of up to `limit` objects still
+   * reachable, with their labels, for explanations.
+   */
+  aliveRefs(limit: number): Array<{ ref: WeakRef<object>; label: string }> {
+    const found: Array<{ ref: WeakRef<object>; label: string }> = [];
+    for (let i = 0; i < this.#refs.length && found.length < limit; i++) {
+      const ref = this.#refs[i]!;
+      if (ref.deref() !== undefined) found.push({ ref, label: this.#labels[i] ?? `#${i}` });
+    }
+    return found;
+  }
+
   /** Labels of the objects already collected, in the order they were added. */
   collectedLabels(): string[] {
     const labels: string[] = [];

@@ -1,0 +1,111 @@
+// The cost of explaining a failure (issue 9 §3): one heap snapshot of this
+// process, read as it streams, and a shortest-path search, for a process
+// holding ~50 MB and ~500 MB of heap.
+//
+// Reported separately, per heap size:
+//   snapshot  V8 building and serialising the snapshot, and the inspector
+//             delivering it (the time spent parsing chunks is subtracted);
+//   parse     our streaming reader (chunks into typed arrays, then the edge index);
+//   search    breadth-first search over strong edges and the wording;
+//   peak RSS  the process's peak resident size during the explanation minus
+//             the resident size before it (V8's snapshot graph included).
+// Targets: under 2 s at 50 MB, under 20 s at 500 MB.
+//
+// Run: node --expose-gc --max-old-space-size=4096 --import tsx bench/explain.bench.ts [--sizes 50,500]
+//      (`npm run bench -- explain` runs it with the default sizes; the 500 MB
+//      case needs ~2.5 GB of memory). Takes ~1 min on a quiet machine.
+
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { explainPath, findNodeById, searchFromRoots } from '../src/testing/retainer-path.js';
+import { SnapshotSession } from '../src/testing/snapshot-session.js';
+import { environment } from './harness.js';
+
+const MB = 1024 * 1024;
+
+interface Item {
+  id: number;
+  name: string;
+  tags: number[];
+  meta: { created: number; owner: string };
+}
+
+/** The heap under test: small objects, strings and number arrays, as a service's caches hold. */
+const ballast: unknown[] = [];
+/** The object to explain, at the end of a path through the ballast. */
+const registry = new Map<string, { sessions: Item[] }>();
+
+function fill(targetBytes: number): void {
+  let i = 0;
+  while (process.memoryUsage().heapUsed < targetBytes) {
+    const chunk: unknown[] = [];
+    for (let k = 0; k < 10_000; k++, i++) {
+      const item: Item = { id: i, name: `item-${i}`, tags: [i, i + 1, i + 2], meta: { created: i, owner: `owner-${i % 1000}` } };
+      chunk.push(item);
+      if (k % 100 === 0) chunk.push(new Array<number>(256).fill(i));
+      if (k % 50 === 0) chunk.push(`payload-${i}-`.repeat(20));
+    }
+    ballast.push(chunk);
+  }
+}
+
+function plant(): WeakRef<object> {
+  const target = { id: -1, name: 'the one', tags: [], meta: { created: 0, owner: 'bench' } };
+  registry.set('tenant-7', { sessions: [target] });
+  return new WeakRef(target);
+}
+
+async function explainOnce(ref: WeakRef<object>): Promise<Record<string, number | string>> {
+  const rssBefore = process.memoryUsage().rss;
+  const peakBefore = process.resourceUsage().maxRSS * 1024;
+  const session = await SnapshotSession.open();
+  if (typeof session === 'string') throw new Error(session);
+  try {
+    const id = await session.objectId(ref);
+    await nextMacrotask();
+    await nextMacrotask();
+    const timing = { parseMs: 0 };
+    const t0 = performance.now();
+    const snapshot = await session.snapshot(timing);
+    const t1 = performance.now();
+    session.close();
+    const target = findNodeById(snapshot, id);
+    const reach = searchFromRoots(snapshot, [target]);
+    const explained = explainPath(snapshot, reach, target, 'the one');
+    const t2 = performance.now();
+    const peakAfter = process.resourceUsage().maxRSS * 1024;
+    if (!explained?.steps.some((s) => s.edge === 'module-level variable `registry`')) {
+      throw new Error(`unexpected explanation: ${JSON.stringify(explained)}`);
+    }
+    return {
+      heapMB: Math.round(process.memoryUsage().heapUsed / MB),
+      nodes: snapshot.nodeCount,
+      edges: snapshot.edges.length / snapshot.edgeFieldCount,
+      snapshotMs: Math.round(t1 - t0 - timing.parseMs),
+      parseMs: Math.round(timing.parseMs),
+      searchMs: Math.round(t2 - t1),
+      totalMs: Math.round(t2 - t0),
+      // maxRSS only says something when this run set a new peak.
+      peakExtraMB: peakAfter > peakBefore ? Math.round((peakAfter - rssBefore) / MB) : NaN,
+    };
+  } finally {
+    session.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const at = process.argv.indexOf('--sizes');
+  const sizes = (at >= 0 ? process.argv[at + 1]! : '50,500').split(',').map(Number);
+  console.log(`explain: snapshot, parse and search times by heap size\n${environment()}\n`);
+  const ref = plant();
+  const rows: Array<Record<string, number | string>> = [];
+  for (const size of sizes) {
+    fill(size * MB);
+    (globalThis as { gc?: () => void }).gc?.();
+    rows.push({ targetMB: size, ...(await explainOnce(ref)) });
+    console.table(rows.slice(-1));
+  }
+  console.log('\nSummary');
+  console.table(rows);
+}
+
+await main();
