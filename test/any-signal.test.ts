@@ -167,7 +167,7 @@ describe('anySignal', () => {
       const signal = anySignal([a.signal]);
       let heard: unknown;
       onAbort(signal, (reason) => (heard = reason));
-      const waiting = abortable(new Promise(() => {}), signal);
+      const waiting = abortable(new Promise(() => {}), { signal });
       const sleeping = delay(60_000, { signal });
       a.abort('all');
       expect(heard).toBe('all');

@@ -3,12 +3,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { delay } from '../src/delay.js';
 import { listenerCount } from '../src/testing/index.js';
 
-// Issue #3, section 1, `delay(ms, { signal?, unref? })`. Contract rows:
+// Issue #3, section 1, `delay(ms, { signal?, ref? })` (0.2: `ref` as in timers/promises). Contract rows:
 // 1. resolves (with undefined) after `ms`
 // 2. rejects with `signal.reason` on abort and clears its timer
 // 3. removes its listener when the timer fires
 // 4. an already-aborted signal rejects at once: no timer, no listener
-// 5. `unref: true` does not keep the process alive
+// 5. `ref: false` does not keep the process alive
 // 6. `ms` is validated: NaN / negative / infinite -> RangeError ERR_OUT_OF_RANGE, via the promise
 // 7. delays beyond setTimeout's 2^31-1 ms are re-armed, never clamped
 
@@ -54,11 +54,44 @@ describe('delay', () => {
       });
     });
 
-    it('rejects with ERR_INVALID_ARG_TYPE for options.unref', async () => {
-      await expect(delay(1, { unref: 1 as never })).rejects.toMatchObject({
+    it.each([null, 1, 'false', 0])('rejects options.ref %s with ERR_INVALID_ARG_TYPE, as timers/promises does', async (ref) => {
+      await expect(delay(1, { ref: ref as never })).rejects.toMatchObject({
+        name: 'TypeError',
         code: 'ERR_INVALID_ARG_TYPE',
-        message: expect.stringContaining('"options.unref"'),
+        message: expect.stringContaining('"options.ref"'),
       });
+    });
+
+    it('rejects the v0.1 option unref with a hint to write ref: false', async () => {
+      await expect(delay(1, { unref: true } as never)).rejects.toMatchObject({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: expect.stringMatching(/"unref".*ref: false/),
+      });
+    });
+
+    it('rejects an unknown option name, offering the nearest known one', async () => {
+      await expect(delay(1, { signl: new AbortController().signal } as never)).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: expect.stringMatching(/"signl".*"signal"/),
+      });
+    });
+
+    it('rejects a signal passed positionally, with the hint to pass { signal }', async () => {
+      const controller = new AbortController();
+      const before = refTimers();
+      await expect(delay(10, controller.signal as never)).rejects.toMatchObject({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: expect.stringContaining('{ signal }'),
+      });
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+      expect(refTimers()).toBe(before);
+    });
+
+    it('accepts ref: true and ref: undefined (the default) like timers/promises', async () => {
+      await expect(delay(1, { ref: true })).resolves.toBeUndefined();
+      await expect(delay(1, { ref: undefined })).resolves.toBeUndefined();
     });
 
     it('6. never throws synchronously and arms no timer on bad input', async () => {
@@ -132,18 +165,18 @@ describe('delay', () => {
       expect(armed - before).toBe(1);
     });
 
-    it('5. does not keep the event loop alive with unref: true', async () => {
+    it('5. does not keep the event loop alive with ref: false', async () => {
       const controller = new AbortController();
       const before = refTimers();
-      const result = delay(60_000, { signal: controller.signal, unref: true });
+      const result = delay(60_000, { signal: controller.signal, ref: false });
       const armed = refTimers();
       controller.abort();
       await expect(result).rejects.toBeDefined();
       expect(armed - before).toBe(0);
     });
 
-    it('5. still resolves when unref: true and the loop has other work', async () => {
-      await expect(delay(1, { unref: true })).resolves.toBeUndefined();
+    it('5. still resolves when ref: false and the loop has other work', async () => {
+      await expect(delay(1, { ref: false })).resolves.toBeUndefined();
     });
 
     it('7. waits the full time for a delay beyond 2^31-1 ms', async () => {

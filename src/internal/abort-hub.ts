@@ -10,6 +10,13 @@
 // is removed when the last one leaves or the signal aborts, so a signal
 // carries at most one listener from leakproof and none when idle. Members are
 // dropped before any of them runs.
+//
+// User code runs inside the hub: a duck-typed signal's add/removeEventListener
+// and the members' callbacks. A throwing `addEventListener` leaves the hub
+// unchanged (it throws to the joining caller, which has attached nothing
+// else); a throwing `removeEventListener` is reported and never stops a leave
+// or a dispatch, so every primitive's release path runs on to settle its
+// promise (no promise stays pending because a signal's method threw).
 
 import { ReturnsItsArgument } from './stamp.js';
 
@@ -48,12 +55,12 @@ export class AbortHub {
     // A synthetic `dispatchEvent(new Event('abort'))` on a live signal is not
     // an abort: keep everyone subscribed.
     if (!signal.aborted) return;
-    // Detach and empty the hub before any subscriber runs, so nothing they do
+    // Empty the hub and detach before any subscriber runs, so nothing they do
     // (subscribing again, disposing each other) sees a half-dispatched hub.
-    signal.removeEventListener('abort', this);
     const { first, more } = this;
     this.first = null;
     this.more = null;
+    detach(this);
     const reason = signal.reason;
     if (first !== null) deliverAbort(first, reason);
     if (more !== null) for (const member of more) deliverAbort(member, reason);
@@ -85,7 +92,12 @@ export function joinAbortHub(signal: AbortSignal, subscriber: AbortSubscriber): 
   return hub;
 }
 
-/** Unsubscribes; the last member out removes the native listener. Idempotent. */
+/**
+ * Unsubscribes; the last member out removes the native listener. Idempotent.
+ * Never throws: an exception from the signal's `removeEventListener` is
+ * reported (see {@link reportError}) after the member has left, so callers can
+ * leave and then settle without a `try`.
+ */
 export function leaveAbortHub(hub: AbortHub, subscriber: AbortSubscriber): void {
   if (hub.first === subscriber) {
     hub.first = null;
@@ -94,7 +106,15 @@ export function leaveAbortHub(hub: AbortHub, subscriber: AbortSubscriber): void 
     if (more === null || !more.delete(subscriber)) return;
     if (more.size === 0) hub.more = null;
   }
-  if (hub.first === null && hub.more === null) hub.signal.removeEventListener('abort', hub);
+  if (hub.first === null && hub.more === null) detach(hub);
+}
+
+function detach(hub: AbortHub): void {
+  try {
+    hub.signal.removeEventListener('abort', hub);
+  } catch (error) {
+    reportError(error);
+  }
 }
 
 // Finding a signal's hub must be cheap: every subscription does it. A WeakMap

@@ -138,9 +138,13 @@ export function subscribe(promise: Promise<unknown>, subscriber: Subscriber, sha
   let record = shared ? Stamp.read(promise) : undefined;
   if (record === undefined) {
     record = new Contender();
-    if (shared) Stamp.write(promise, record);
     record.first = subscriber;
+    // Attach before stamping: `then` is user code (an own or inherited
+    // override on a native promise) and may throw. Then the caller gets the
+    // exception, as Promise.race does, and the promise carries no record
+    // without a reaction, which would leave every later race on it pending.
     attach(promise, record);
+    if (shared) Stamp.write(promise, record);
     return record;
   }
   // An existing record: its promise may already have settled with the
