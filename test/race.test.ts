@@ -432,3 +432,60 @@ describe('race', () => {
     });
   });
 });
+
+// Issue 8, item 6: nothing half-applied when user code throws. A native
+// promise (so it is shared between races) whose `then` throws: the built-ins
+// reject with that error; v0.1 stamped its record on the promise first, so
+// every later race on it hung.
+function promiseWithThrowingThen(value: number, error: Error): Promise<number> {
+  const promise = Promise.resolve(value);
+  Object.defineProperty(promise, 'then', {
+    configurable: true,
+    value: () => {
+      throw error;
+    },
+  });
+  return promise;
+}
+
+function restoreThen(promise: Promise<unknown>): void {
+  delete (promise as { then?: unknown }).then;
+}
+
+describe('user code that throws', () => {
+  it('race rejects with the error of a contender whose then throws, and a later race on it works', async () => {
+    const boom = new Error('then throws');
+    const ours = promiseWithThrowingThen(1, boom);
+    const builtin = promiseWithThrowingThen(1, boom);
+    await expect(race([ours])).rejects.toBe(boom);
+    await expect(Promise.race([builtin])).rejects.toBe(boom);
+    restoreThen(ours);
+    restoreThen(builtin);
+    await expect(race([ours])).resolves.toBe(1);
+    await expect(Promise.race([builtin])).resolves.toBe(1);
+  });
+
+  it('any rejects with the error of a contender whose then throws, and a later any on it works', async () => {
+    const boom = new Error('then throws');
+    const ours = promiseWithThrowingThen(2, boom);
+    const builtin = promiseWithThrowingThen(2, boom);
+    await expect(any([new Promise(() => {}), ours])).rejects.toBe(boom);
+    await expect(Promise.any([new Promise(() => {}), builtin])).rejects.toBe(boom);
+    restoreThen(ours);
+    restoreThen(builtin);
+    await expect(any([ours])).resolves.toBe(2);
+    await expect(Promise.any([builtin])).resolves.toBe(2);
+  });
+
+  it('race rejects like Promise.race for a promise subclass whose then throws', async () => {
+    const boom = new Error('subclass then throws');
+    class Throwing<T> extends Promise<T> {
+      override then(): never {
+        throw boom;
+      }
+    }
+    const contender = new Throwing<number>((resolve) => resolve(3));
+    await expect(race([contender])).rejects.toBe(boom);
+    await expect(Promise.race([contender])).rejects.toBe(boom);
+  });
+});
