@@ -27,17 +27,15 @@
 // module-level set). The link leaves every hub when the composite aborts,
 // when it is disposed, or once it has been collected.
 //
-// To see its listeners, a composite inherits from a module-private prototype
-// that sits between it and `AbortSignal.prototype` and holds
+// To see its listeners, a composite carries its own non-enumerable
 // `addEventListener`/`removeEventListener` (forwarding to the built-ins and
-// counting `abort` listeners) and `[Symbol.dispose]`. Nothing is written onto
-// `AbortSignal.prototype`, `EventTarget.prototype` or a global.
-//
-// Why a private prototype and not own properties: on Node 20 every AbortSignal
-// has a map of its own, so each property added to a composite allocates a new
-// hidden class. Measured per composite on Node 20: three own methods plus the
-// state cost +177 B over a plain signal, the private prototype +75 B (Node 22
-// and 24: +89 B and +64 B), and `instanceof AbortSignal` still holds.
+// counting `abort` listeners) and `[Symbol.dispose]`, shared module-level
+// functions. Nothing is written onto `AbortSignal.prototype`,
+// `EventTarget.prototype` or a global. (v0.1 inserted a module-private
+// prototype with `Object.setPrototypeOf` instead; retained bytes per live
+// composite, measured in bench/tricks.bench.ts, did not favour it by more than
+// 10% on Node 20, 22 or 24, so the plain form stays unless the timing rows
+// there show otherwise.)
 //
 // Refs: https://dom.spec.whatwg.org/#dom-abortsignal-any, nodejs/node#55354,
 // #56001, #62367, #64481 (the built-in's fixes after Node 20).
@@ -253,10 +251,14 @@ function track(composite: AbortSignal, listener: unknown, options: unknown, addi
   }
 }
 
-// The composite's state lives in a private field on the composite itself
-// (base-class return override, as in internal/contender-registry.ts):
-// invisible to reflection, no WeakMap ephemeron per composite. The WeakMap is
-// the fallback for an object that refuses the field.
+// Trick: the composite's state lives in a private field on the composite
+// itself (base-class return override, internal/stamp.ts) instead of a
+// module-level WeakMap: invisible to reflection, dies with the composite.
+// What it buys: time per listener change and dispose, which look the state
+// up. Measured in bench/tricks.bench.ts, rows "stamp on composites" (a copy of
+// this file with a WeakMap). Memory is level within ~50 B per live composite
+// (Node 20.19.0, 22.23.5, 24.22.3). No leak guarantee needs it. The WeakMap
+// is the fallback for an object that refuses the field.
 
 class StateStamp extends ReturnsItsArgument {
   #state: CompositeState;
@@ -282,20 +284,19 @@ class StateStamp extends ReturnsItsArgument {
 
 const fallbackStates = /* @__PURE__ */ new WeakMap<object, CompositeState>();
 
-// The composite prototype's methods: module-level functions, `this` is the
-// composite. They forward to the built-in methods first, so the built-in's
-// validation and errors are unchanged, and count only what it accepted.
+// The composite's methods: module-level functions shared by every composite,
+// `this` is the composite. They forward to the inherited methods first (read
+// at call time, so nothing is read at import), so the built-in's validation
+// and errors are unchanged, and count only what it accepted.
 type NativeMethod = (this: AbortSignal, type: string, listener: unknown, options?: unknown) => void;
-let nativeAdd: NativeMethod;
-let nativeRemove: NativeMethod;
 
 function compositeAddEventListener(this: AbortSignal, type: string, listener: unknown, options?: unknown): void {
-  nativeAdd.call(this, type, listener, options);
+  (EventTarget.prototype.addEventListener as NativeMethod).call(this, type, listener, options);
   if (String(type) === 'abort') track(this, listener, options, true);
 }
 
 function compositeRemoveEventListener(this: AbortSignal, type: string, listener: unknown, options?: unknown): void {
-  nativeRemove.call(this, type, listener, options);
+  (EventTarget.prototype.removeEventListener as NativeMethod).call(this, type, listener, options);
   if (String(type) === 'abort') track(this, listener, options, false);
 }
 
@@ -305,24 +306,20 @@ function disposeComposite(this: unknown): void {
   state.link.detach();
 }
 
-let compositePrototype: object | undefined;
+let compositeMethods: PropertyDescriptorMap | undefined;
 
 /**
- * Gives `signal` the composite prototype: built once, on first use, from the
- * signal's own prototype (so `Symbol.dispose` is read then, not at import) and
- * shared by every composite. Non-enumerable, like the built-in methods.
+ * Gives `signal` the composite methods as own, non-enumerable properties
+ * (like the built-in methods, which are non-enumerable on the prototype). The
+ * descriptors are built once, on first use, so `Symbol.dispose` is read then,
+ * not at import.
  */
 function adopt(signal: AbortSignal): AbortSignal & Disposable {
-  if (compositePrototype === undefined) {
-    const base = Object.getPrototypeOf(signal) as AbortSignal;
-    nativeAdd = base.addEventListener as NativeMethod;
-    nativeRemove = base.removeEventListener as NativeMethod;
-    compositePrototype = Object.create(base, {
-      addEventListener: { value: compositeAddEventListener, writable: true, configurable: true },
-      removeEventListener: { value: compositeRemoveEventListener, writable: true, configurable: true },
-      [Symbol.dispose]: { value: disposeComposite, writable: true, configurable: true },
-    }) as object;
-  }
-  Object.setPrototypeOf(signal, compositePrototype);
+  compositeMethods ??= {
+    addEventListener: { value: compositeAddEventListener, writable: true, configurable: true },
+    removeEventListener: { value: compositeRemoveEventListener, writable: true, configurable: true },
+    [Symbol.dispose]: { value: disposeComposite, writable: true, configurable: true },
+  };
+  Object.defineProperties(signal, compositeMethods);
   return signal as AbortSignal & Disposable;
 }

@@ -11,7 +11,7 @@ import { listenerCount } from '../src/testing/index.js';
 // 3. disposing removes its listeners on the inputs
 // 4. aborting removes its listeners on the inputs
 // 5. garbage collection of the composite removes its listeners (test/any-signal.gc.test.ts)
-// 6. `[Symbol.dispose]` is on the result (a module-private prototype); no shared prototype or global is touched
+// 6. `[Symbol.dispose]` is on the result (an own, non-enumerable method); no shared prototype or global is touched
 // 7. a bad argument throws ERR_INVALID_ARG_TYPE and attaches nothing
 
 describe('anySignal', () => {
@@ -205,11 +205,16 @@ describe('anySignal', () => {
       expect(Symbol.dispose in AbortSignal.abort()).toBe(false);
       expect(AbortSignal.prototype.addEventListener).toBe(EventTarget.prototype.addEventListener);
       expect(AbortSignal.prototype.removeEventListener).toBe(EventTarget.prototype.removeEventListener);
-      // one private prototype, shared by every composite, directly above AbortSignal.prototype
-      const proto = Object.getPrototypeOf(signal) as object;
-      expect(Object.getPrototypeOf(anySignal([]))).toBe(proto);
-      expect(Object.getPrototypeOf(anySignal([AbortSignal.abort()]))).toBe(proto);
-      expect(Object.getPrototypeOf(proto)).toBe(AbortSignal.prototype);
+      // No prototype surgery: composites are plain AbortSignals with their own
+      // non-enumerable methods, the same functions on every composite.
+      for (const composite of [signal, anySignal([]), anySignal([AbortSignal.abort()])]) {
+        expect(Object.getPrototypeOf(composite)).toBe(AbortSignal.prototype);
+        for (const key of ['addEventListener', 'removeEventListener', Symbol.dispose] as const) {
+          const own = Object.getOwnPropertyDescriptor(composite, key);
+          expect(own?.enumerable).toBe(false);
+          expect(own?.value).toBe((signal as unknown as Record<PropertyKey, unknown>)[key]);
+        }
+      }
     });
 
     it('6. adds nothing enumerable', () => {
