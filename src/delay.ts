@@ -64,7 +64,9 @@ type Timer = ReturnType<typeof setTimeout>;
  * cleared before the promise rejects. Either way nothing of the call stays
  * reachable from the signal or the timer list. An already-aborted signal
  * rejects at once and arms no timer. All leakproof subscriptions on one
- * signal share a single native listener (see {@link onAbort}).
+ * signal share a single native listener (see {@link onAbort}). A signal whose
+ * `removeEventListener` throws does not keep the promise pending: the
+ * exception is reported (see {@link onAbort}) and the delay settles.
  *
  * Does not: resolve with a value (use `timers/promises` `setTimeout` for
  * that), or measure time itself: a suspended machine delays it as it delays

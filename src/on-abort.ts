@@ -42,7 +42,9 @@ export interface AbortListenerDisposable extends Disposable {
  * `MaxListenersExceededWarning`. An exception thrown by `listener` is
  * reported (with `reportError` where the runtime has it, otherwise as an
  * uncaught exception, like an EventTarget listener's) and does not stop other
- * listeners.
+ * listeners. The same holds for an exception from the signal's own
+ * `removeEventListener` (a duck-typed signal): it is reported, and disposing,
+ * or any leakproof promise waiting on the signal, still completes.
  *
  * Does not: resist `event.stopImmediatePropagation()` from a listener
  * registered on the signal before ours (Node's internal flag for that is not

@@ -79,13 +79,13 @@ function leavePending(tracker: Tracker, signal: AbortSignal, count: number, sett
 
 describe('abortable', () => {
   describe('leaks', () => {
-    it('2. releases results and abort reasons of calls on a long-lived never-settling promise', async () => {
+    it('releases results and abort reasons of calls on a long-lived never-settling promise (row 2)', async () => {
       const tracker = track();
       await abortOnForever(tracker, 200, ours);
       await expectCollectable(tracker);
     });
 
-    it('2. positive control: the same check catches the per-call wrapper and Promise.race', async () => {
+    it('positive control: the same check catches the per-call wrapper and Promise.race (row 2)', async () => {
       for (const wrap of [perCallWrapper, raceWrapper] as Wrapper[]) {
         const tracker = track();
         await abortOnForever(tracker, 200, wrap);
@@ -95,7 +95,7 @@ describe('abortable', () => {
       }
     });
 
-    it('3. releases values passed through on a long-lived signal: no listener left, signal alive and working', async () => {
+    it('releases values passed through on a long-lived signal: no listener left, signal alive and working (row 3)', async () => {
       const longLived = new AbortController();
       const tracker = track();
       await passValues(tracker, longLived.signal, 200, ours);
@@ -107,7 +107,7 @@ describe('abortable', () => {
       expect(listenerCount(longLived.signal, 'abort')).toBe(0);
     });
 
-    it('3. positive control: the same check catches the per-call listener wrapper on a long-lived signal', async () => {
+    it('positive control: the same check catches the per-call listener wrapper on a long-lived signal (row 3)', async () => {
       const longLived = new AbortController();
       setMaxListeners(0, longLived.signal);
       const tracker = track();

@@ -102,32 +102,32 @@ describe('abortable', () => {
   });
 
   describe('semantics', () => {
-    it('1. fulfils with the value of the promise', async () => {
+    it('fulfils with the value of the promise (row 1)', async () => {
       const controller = new AbortController();
       await expect(abortable(Promise.resolve(42), { signal: controller.signal })).resolves.toBe(42);
     });
 
-    it('1. rejects with the reason of the promise', async () => {
+    it('rejects with the reason of the promise (row 1)', async () => {
       const controller = new AbortController();
       const error = new Error('failed');
       await expect(abortable(Promise.reject(error), { signal: controller.signal })).rejects.toBe(error);
     });
 
-    it('1. accepts plain values and thenables', async () => {
+    it('accepts plain values and thenables (row 1)', async () => {
       const controller = new AbortController();
       await expect(abortable('value', { signal: controller.signal })).resolves.toBe('value');
       const thenable = { then: (resolve: (value: string) => void) => resolve('thenable') } as PromiseLike<string>;
       await expect(abortable(thenable, { signal: controller.signal })).resolves.toBe('thenable');
     });
 
-    it('1. returns Promise.resolve(promise) without a signal', async () => {
+    it('returns Promise.resolve(promise) without a signal (row 1)', async () => {
       const promise = Promise.resolve(7);
       expect(abortable(promise)).toBe(promise);
       expect(abortable(promise, undefined)).toBe(promise);
       await expect(abortable(8)).resolves.toBe(8);
     });
 
-    it('1. settles one microtask turn after the promise, like Promise.race', async () => {
+    it('settles one microtask turn after the promise, like Promise.race (row 1)', async () => {
       const controller = new AbortController();
       const source = deferred<string>();
       const order: string[] = [];
@@ -138,7 +138,7 @@ describe('abortable', () => {
       expect(order).toEqual(['abortable x', 'race x']);
     });
 
-    it('2. rejects with signal.reason when the signal aborts first', async () => {
+    it('rejects with signal.reason when the signal aborts first (row 2)', async () => {
       const controller = new AbortController();
       const result = abortable(forever, { signal: controller.signal });
       const reason = new Error('stop');
@@ -146,14 +146,14 @@ describe('abortable', () => {
       await expect(result).rejects.toBe(reason);
     });
 
-    it('2. rejects with a non-error reason as is', async () => {
+    it('rejects with a non-error reason as is (row 2)', async () => {
       const controller = new AbortController();
       const result = abortable(forever, { signal: controller.signal });
       controller.abort(17);
       await expect(result).rejects.toBe(17);
     });
 
-    it('2. keeps the first outcome: a later abort changes nothing', async () => {
+    it('keeps the first outcome: a later abort changes nothing (row 2)', async () => {
       const controller = new AbortController();
       const source = deferred<string>();
       const result = abortable(source.promise, { signal: controller.signal });
@@ -163,7 +163,7 @@ describe('abortable', () => {
       await expect(result).resolves.toBe('first');
     });
 
-    it('2. abort wins over a settlement whose reaction has not run yet', async () => {
+    it('abort wins over a settlement whose reaction has not run yet (row 2)', async () => {
       const controller = new AbortController();
       const source = deferred<string>();
       const result = abortable(source.promise, { signal: controller.signal });
@@ -172,7 +172,7 @@ describe('abortable', () => {
       await expect(result).rejects.toBe('abort');
     });
 
-    it('4. rejects at once with the reason of an already-aborted signal, attaching nothing', async () => {
+    it('rejects at once with the reason of an already-aborted signal, attaching nothing (row 4)', async () => {
       const reason = new Error('already');
       const signal = AbortSignal.abort(reason);
       const result = abortable(forever, { signal });
@@ -180,7 +180,7 @@ describe('abortable', () => {
       await expect(result).rejects.toBe(reason);
     });
 
-    it('8. handles a rejection of the promise after the abort', async () => {
+    it('handles a rejection of the promise after the abort (row 8)', async () => {
       const unhandled: unknown[] = [];
       const onUnhandled = (reason: unknown): void => {
         unhandled.push(reason);
@@ -205,7 +205,7 @@ describe('abortable', () => {
       expect(unhandled).toEqual([]);
     });
 
-    it('8. leaves the rejection observable on the promise itself', async () => {
+    it('leaves the rejection observable on the promise itself (row 8)', async () => {
       const controller = new AbortController();
       const source = deferred<never>();
       void abortable(source.promise, { signal: controller.signal }).catch(() => {});
@@ -217,7 +217,7 @@ describe('abortable', () => {
   });
 
   describe('cleanup', () => {
-    it('3. removes its abort listener when the promise fulfils', async () => {
+    it('removes its abort listener when the promise fulfils (row 3)', async () => {
       const controller = new AbortController();
       const result = abortable(Promise.resolve(1), { signal: controller.signal });
       expect(listenerCount(controller.signal, 'abort')).toBe(1);
@@ -225,13 +225,13 @@ describe('abortable', () => {
       expect(listenerCount(controller.signal, 'abort')).toBe(0);
     });
 
-    it('3. removes its abort listener when the promise rejects', async () => {
+    it('removes its abort listener when the promise rejects (row 3)', async () => {
       const controller = new AbortController();
       await abortable(Promise.reject(new Error('x')), { signal: controller.signal }).catch(() => {});
       expect(listenerCount(controller.signal, 'abort')).toBe(0);
     });
 
-    it('3. removes its abort listener when the signal aborts', async () => {
+    it('removes its abort listener when the signal aborts (row 3)', async () => {
       const controller = new AbortController();
       const result = abortable(forever, { signal: controller.signal });
       controller.abort();
@@ -239,7 +239,7 @@ describe('abortable', () => {
       expect(listenerCount(controller.signal, 'abort')).toBe(0);
     });
 
-    it('6. adds one reaction to a long-lived promise for any number of calls', async () => {
+    it('adds one reaction to a long-lived promise for any number of calls (row 6)', async () => {
       const { promise, counter } = countingPromise<never>(() => {});
       const controllers = Array.from({ length: 1000 }, () => new AbortController());
       const results = controllers.map((c) => abortable(promise, { signal: c.signal }));
@@ -255,7 +255,7 @@ describe('abortable', () => {
       expect(counter.thens).toBe(1);
     });
 
-    it('7. keeps one listener on a long-lived signal for any number of pending calls, none after', async () => {
+    it('keeps one listener on a long-lived signal for any number of pending calls, none after (row 7)', async () => {
       const controller = new AbortController();
       const sources = Array.from({ length: 1000 }, () => deferred<number>());
       const results = sources.map((s) => abortable(s.promise, { signal: controller.signal }));
@@ -267,7 +267,7 @@ describe('abortable', () => {
       expect(controller.signal.aborted).toBe(false);
     });
 
-    it('7. rejects every pending call once when the shared signal aborts', async () => {
+    it('rejects every pending call once when the shared signal aborts (row 7)', async () => {
       const controller = new AbortController();
       const results = Array.from({ length: 100 }, () => abortable(forever, { signal: controller.signal }));
       controller.abort('all');

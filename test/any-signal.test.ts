@@ -16,13 +16,13 @@ import { listenerCount } from '../src/testing/index.js';
 
 describe('anySignal', () => {
   describe('validation', () => {
-    it.each([undefined, null, 1, {}, new AbortController().signal])('7. throws ERR_INVALID_ARG_TYPE for signals %s', (bad) => {
+    it.each([undefined, null, 1, {}, new AbortController().signal])('throws ERR_INVALID_ARG_TYPE for signals %s (row 7)', (bad) => {
       expect(() => anySignal(bad as never)).toThrow(
         expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"signals"') }),
       );
     });
 
-    it('7. names the bad item and attaches nothing to the good ones', () => {
+    it('names the bad item and attaches nothing to the good ones (row 7)', () => {
       const good = new AbortController();
       expect(() => anySignal([good.signal, 'nope' as never])).toThrow(
         expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"signals[1]"') }),
@@ -30,7 +30,7 @@ describe('anySignal', () => {
       expect(listenerCount(good.signal, 'abort')).toBe(0);
     });
 
-    it('7. closes an iterator it rejects an item of, and iterates the input once', () => {
+    it('closes an iterator it rejects an item of, and iterates the input once (row 7)', () => {
       const a = new AbortController();
       let nexts = 0;
       let returns = 0;
@@ -70,7 +70,7 @@ describe('anySignal', () => {
   });
 
   describe('semantics', () => {
-    it('1. aborts when any input aborts, with that input reason', () => {
+    it('aborts when any input aborts, with that input reason (row 1)', () => {
       const a = new AbortController();
       const b = new AbortController();
       const signal = anySignal([a.signal, b.signal]);
@@ -84,7 +84,7 @@ describe('anySignal', () => {
       expect(signal.reason).toBe(reason);
     });
 
-    it('1. fires its abort event once, synchronously with the input abort', () => {
+    it('fires its abort event once, synchronously with the input abort (row 1)', () => {
       const a = new AbortController();
       const signal = anySignal([a.signal]);
       const seen: unknown[] = [];
@@ -93,7 +93,7 @@ describe('anySignal', () => {
       expect(seen).toEqual(['now']);
     });
 
-    it('1. matches AbortSignal.any for the reason of the first input to abort', () => {
+    it('matches AbortSignal.any for the reason of the first input to abort (row 1)', () => {
       const a = new AbortController();
       const b = new AbortController();
       const ours = anySignal([a.signal, b.signal]);
@@ -103,7 +103,7 @@ describe('anySignal', () => {
       expect((ours.reason as Error).name).toBe('AbortError');
     });
 
-    it('2. is already aborted when an input is, with the first such reason, attaching nothing', () => {
+    it('is already aborted when an input is, with the first such reason, attaching nothing (row 2)', () => {
       const live = new AbortController();
       const signal = anySignal([live.signal, AbortSignal.abort('first'), AbortSignal.abort('second')]);
       expect(signal.aborted).toBe(true);
@@ -121,7 +121,7 @@ describe('anySignal', () => {
       expect(signal.aborted).toBe(false);
     });
 
-    it('3. does not abort when disposed, and never aborts afterwards', () => {
+    it('does not abort when disposed, and never aborts afterwards (row 3)', () => {
       const a = new AbortController();
       const signal = anySignal([a.signal]);
       let fired = 0;
@@ -133,7 +133,7 @@ describe('anySignal', () => {
       expect(fired).toBe(0);
     });
 
-    it('3. works with `using`', () => {
+    it('works with `using` (row 3)', () => {
       const a = new AbortController();
       {
         using signal = anySignal([a.signal]);
@@ -193,7 +193,7 @@ describe('anySignal', () => {
   });
 
   describe('own properties', () => {
-    it('6. has [Symbol.dispose] and leaves AbortSignal.prototype, EventTarget.prototype and globalThis alone', () => {
+    it('has [Symbol.dispose] and leaves AbortSignal.prototype, EventTarget.prototype and globalThis alone (row 6)', () => {
       const a = new AbortController();
       const signal = anySignal([a.signal]);
       expect(signal).toBeInstanceOf(AbortSignal);
@@ -217,7 +217,7 @@ describe('anySignal', () => {
       }
     });
 
-    it('6. adds nothing enumerable', () => {
+    it('adds nothing enumerable (row 6)', () => {
       const enumerable = (o: object): PropertyKey[] =>
         Reflect.ownKeys(o).filter((k) => Object.prototype.propertyIsEnumerable.call(o, k));
       const signal = anySignal([new AbortController().signal]);
@@ -257,7 +257,7 @@ describe('anySignal', () => {
   });
 
   describe('cleanup', () => {
-    it('4. removes its listeners on every input when one aborts', () => {
+    it('removes its listeners on every input when one aborts (row 4)', () => {
       const a = new AbortController();
       const b = new AbortController();
       const c = new AbortController();
@@ -267,7 +267,7 @@ describe('anySignal', () => {
       expect([a, c].map((x) => listenerCount(x.signal, 'abort'))).toEqual([0, 0]);
     });
 
-    it('3. removes its listeners on every input when disposed, idempotently', () => {
+    it('removes its listeners on every input when disposed, idempotently (row 3)', () => {
       const a = new AbortController();
       const b = new AbortController();
       const signal = anySignal([a.signal, b.signal]);

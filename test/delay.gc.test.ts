@@ -84,7 +84,7 @@ function leavePending(tracker: Tracker, signal: AbortSignal, count: number, sett
 
 describe('delay', () => {
   describe('leaks', () => {
-    it('3. releases a fired delay from the long-lived signal: no listener left, signal alive and working', async () => {
+    it('releases a fired delay from the long-lived signal: no listener left, signal alive and working (row 3)', async () => {
       const longLived = new AbortController();
       const tracker = track();
       await fireAll(tracker, longLived.signal, 200, ours);
@@ -96,7 +96,7 @@ describe('delay', () => {
       expect(listenerCount(longLived.signal, 'abort')).toBe(0);
     });
 
-    it('3. positive control: the same check catches a delay that leaves its listener', async () => {
+    it('positive control: the same check catches a delay that leaves its listener (row 3)', async () => {
       const longLived = new AbortController();
       setMaxListeners(0, longLived.signal);
       const tracker = track();
@@ -106,7 +106,7 @@ describe('delay', () => {
       expect((failure as LeakError).alive).toBe(200);
     });
 
-    it('2. releases an aborted delay at once: its timer is cleared (ref and unref)', async () => {
+    it('releases an aborted delay at once: its timer is cleared (ref and unref) (row 2)', async () => {
       for (const wait of [ours, oursUnref]) {
         const tracker = track();
         await abortAll(tracker, 100, wait);
@@ -126,7 +126,7 @@ describe('delay', () => {
       expect([armed - before, after - before]).toEqual([10, 0]);
     });
 
-    it('2. positive control: the same check catches a delay that does not clear its timer', async () => {
+    it('positive control: the same check catches a delay that does not clear its timer (row 2)', async () => {
       const tracker = track();
       await abortAll(tracker, 100, leakyTimerDelay);
       await expect(expectCollectable(tracker)).rejects.toBeInstanceOf(LeakError);

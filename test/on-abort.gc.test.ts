@@ -62,7 +62,7 @@ function subscribeDeferredAndDispose(tracker: Tracker, signal: AbortSignal, coun
 
 describe('onAbort', () => {
   describe('leaks', () => {
-    it('5. releases a disposed listener and what it closes over while the long-lived signal lives', async () => {
+    it('releases a disposed listener and what it closes over while the long-lived signal lives (row 5)', async () => {
       const longLived = new AbortController();
       const tracker = track();
       subscribeAndDispose(tracker, longLived.signal, 200);
@@ -75,7 +75,7 @@ describe('onAbort', () => {
       expect(calls).toBe(1);
     });
 
-    it('5. positive control: the same check catches listeners that are never removed', async () => {
+    it('positive control: the same check catches listeners that are never removed (row 5)', async () => {
       const longLived = new AbortController();
       setMaxListeners(0, longLived.signal);
       const tracker = track();
@@ -85,7 +85,7 @@ describe('onAbort', () => {
       expect((failure as LeakError).alive).toBe(200);
     });
 
-    it('6. keeps live listeners while the signal is pending, runs them, and releases them after the abort', async () => {
+    it('keeps live listeners while the signal is pending, runs them, and releases them after the abort (row 6)', async () => {
       const longLived = new AbortController();
       const tracker = track();
       const fired = { count: 0 };
@@ -101,7 +101,7 @@ describe('onAbort', () => {
       expect(longLived.signal.aborted).toBe(true);
     });
 
-    it('6. positive control: a plain listener stays on the aborted signal and is caught', async () => {
+    it('positive control: a plain listener stays on the aborted signal and is caught (row 6)', async () => {
       const controller = new AbortController();
       setMaxListeners(0, controller.signal);
       const tracker = track();
@@ -110,7 +110,7 @@ describe('onAbort', () => {
       await expect(expectCollectable(tracker)).rejects.toBeInstanceOf(LeakError);
     });
 
-    it('3. releases the listener of a deferred call cancelled before it ran', async () => {
+    it('releases the listener of a deferred call cancelled before it ran (row 3)', async () => {
       const aborted = AbortSignal.abort();
       const tracker = track();
       subscribeDeferredAndDispose(tracker, aborted, 100);

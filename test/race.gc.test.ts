@@ -146,7 +146,7 @@ describe('race', () => {
       expect(await loop).toBe(reason);
     });
 
-    it('8. drops every one of many concurrent races on one long-lived promise', async () => {
+    it('drops every one of many concurrent races on one long-lived promise (row 8)', async () => {
       const tracker = track();
       const start = (): Array<(v: unknown) => void> => {
         const resolvers: Array<(v: unknown) => void> = [];
@@ -162,7 +162,7 @@ describe('race', () => {
       await expectCollectable(tracker);
     });
 
-    it('4. leaves no stale subscriber when the input throws midway', async () => {
+    it('leaves no stale subscriber when the input throws midway (row 4)', async () => {
       const start = (racer: Racer): Tracker => {
         const tracker = track();
         const result = racer(
