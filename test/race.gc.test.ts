@@ -234,7 +234,7 @@ describe('race', () => {
       expect(slope.bytesPerIteration).toBeGreaterThan(8);
       await expect(
         expectFlatHeap((i) => leakyRace([Promise.resolve(i), connection.closed]), {
-          iterations: 5_000,
+          iterations: 20_000,
           maxBytesPerIteration: 8,
         }),
       ).rejects.toBeInstanceOf(LeakError);
