@@ -126,7 +126,7 @@ printHeader('signals: onAbort, abortable, anySignal, delay');
         for (let i = 0; i < ops; i++) await perCallWrapper(Promise.resolve(i), signal);
       },
       abortable: async (ops) => {
-        for (let i = 0; i < ops; i++) await abortable(Promise.resolve(i), signal);
+        for (let i = 0; i < ops; i++) await abortable(Promise.resolve(i), { signal });
       },
     },
     baseline: 'Promise.race([p, abortPromise])',
@@ -156,7 +156,7 @@ await runScenario({
     abortable: async (ops) => {
       for (let i = 0; i < ops; i++) {
         const controller = new AbortController();
-        const result = abortable(forever, controller.signal).catch(noop);
+        const result = abortable(forever, { signal: controller.signal }).catch(noop);
         controller.abort();
         await result;
       }

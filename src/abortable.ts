@@ -24,15 +24,23 @@
 
 import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
 import { type Contender, type Subscriber, subscribe } from './internal/contender-registry.js';
-import { validateOptionalAbortSignal } from './internal/validate.js';
+import { validateOptionalAbortSignal, validateOptionsBag } from './internal/validate.js';
 import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from './internal/abort-hub.js';
 
 type Resolve = (value: unknown) => void;
 type Reject = (reason: unknown) => void;
 
+/** Options of {@link abortable}. */
+export interface AbortableOptions {
+  /** Stops the wait (rejecting with `signal.reason`) when it aborts. */
+  signal?: AbortSignal | undefined;
+}
+
+const OPTION_NAMES = ['signal'] as const;
+
 /**
- * Settles like `promise`, or rejects with `signal.reason` if `signal` aborts
- * first.
+ * Settles like `promise`, or rejects with `options.signal.reason` if the
+ * signal aborts first.
  *
  * An already-aborted signal rejects at once (in the next microtask turn, as
  * any rejected promise) and attaches nothing to it. Without a signal this is
@@ -46,18 +54,24 @@ type Reject = (reason: unknown) => void;
  * however many `abortable()` calls wait on it. A rejection of `promise` after
  * the abort (or when the signal was already aborted) is handled and ignored,
  * as `Promise.race` ignores a losing contender's; observe `promise` itself if
- * that rejection matters.
+ * that rejection matters. Nothing is left attached when user code throws: a
+ * `then` that throws rejects the result with that error and leaves no member
+ * on the signal; a signal whose `removeEventListener` throws still lets the
+ * result settle (the exception is reported, see {@link onAbort}).
  *
  * Does not: cancel the work behind `promise` (it runs on; pass the signal to
  * it as well). Release a wait on which neither side ever settles: while both
  * `promise` and `signal` stay pending, the call keeps its one subscription on
- * each, as any wait must.
+ * each, as any wait must. Accept the signal positionally: since 0.2 it is
+ * `abortable(promise, { signal })`, like every leakproof primitive.
  *
  * @param promise A promise, thenable or value to wait for.
- * @param signal Stops the wait when it aborts.
+ * @param options `signal`: stops the wait when it aborts.
  * @returns A promise that settles like `promise` or rejects with
- * `signal.reason`. A `signal` that is not an AbortSignal makes it reject with
- * a `TypeError` (`ERR_INVALID_ARG_TYPE`).
+ * `signal.reason`. Bad options make it reject (it never throws): a
+ * `TypeError` `ERR_INVALID_ARG_TYPE` for a non-object (a signal passed
+ * positionally is told to be passed as `{ signal }`) or a `signal` that is
+ * not an AbortSignal, `ERR_INVALID_ARG_VALUE` for an unknown option name.
  *
  * @example
  * ```ts
@@ -65,13 +79,15 @@ type Reject = (reason: unknown) => void;
  *
  * // `shutdown` lives for the whole process; each request's wait leaves
  * // nothing on it once the request is over.
- * const body = await abortable(readBody(request), shutdown);
+ * const body = await abortable(readBody(request), { signal: shutdown });
  * ```
  */
-export function abortable<T>(promise: T | PromiseLike<T>, signal?: AbortSignal): Promise<Awaited<T>>;
-export function abortable(promise: unknown, signal?: AbortSignal): Promise<unknown> {
+export function abortable<T>(promise: T | PromiseLike<T>, options?: AbortableOptions): Promise<Awaited<T>>;
+export function abortable(promise: unknown, options?: AbortableOptions): Promise<unknown> {
   try {
-    validateOptionalAbortSignal(signal, 'signal');
+    validateOptionsBag(options, 'options', OPTION_NAMES);
+    const signal = options?.signal;
+    validateOptionalAbortSignal(signal, 'options.signal');
     // Reads `promise.constructor` for native promises, which may throw: do it
     // before subscribing anywhere, so a failure leaves nothing attached.
     const native = Promise.resolve(promise);
@@ -89,7 +105,6 @@ export function abortable(promise: unknown, signal?: AbortSignal): Promise<unkno
     return Promise.reject(error);
   }
 }
-
 
 /** A subscriber that wants nothing: subscribing it only marks a rejection handled. */
 const IGNORE: Subscriber = {
@@ -120,12 +135,19 @@ class AbortableState implements Subscriber, AbortSubscriber {
   }
 
   watch(signal: AbortSignal, promise: Promise<unknown>, shared: boolean): void {
-    // Neither subscription can deliver synchronously, so the order does not
-    // matter for settling; the hub goes first because it is the one that can
-    // throw (a foreign signal's addEventListener), and then nothing else is
-    // attached yet.
-    this.#hub = joinAbortHub(signal, this);
+    // Both steps run user code that may throw: the promise's `then`, and a
+    // foreign signal's addEventListener. Neither subscription delivers
+    // synchronously, so the order is free: subscribe to the promise first (a
+    // throwing `then` leaves nothing anywhere), then join the signal's hub,
+    // and if that throws, leave the record again. Joining first would leave a
+    // member on a long-lived signal when `then` throws.
     this.#record = subscribe(promise, this, shared);
+    try {
+      this.#hub = joinAbortHub(signal, this);
+    } catch (error) {
+      this.#release();
+      throw error;
+    }
   }
 
   fulfill(value: unknown): void {

@@ -10,32 +10,32 @@
 // input's dependant set); Node 22.23 still keeps a FinalizationRegistry cell,
 // two WeakRefs and an object per call (~176 B, measured); Node 24 is flat.
 //
-// Invariant: an input reaches its composites only through a WeakRef. Each
-// composite has one `CompositeLink` (the WeakRef plus the hubs it joined),
-// subscribed to every input's shared abort hub (internal/abort-hub.ts: one native
-// listener per input, O(1) join and leave). The composite holds its own
-// AbortController strongly (its state is a private field on the composite
-// itself), so the controller lives exactly as long as the composite. The link
-// leaves every hub when the composite aborts, when it is disposed, or, through
-// a module-level FinalizationRegistry whose held value is the link (never the
-// composite), once the composite has been collected.
+// Invariant: an input reaches its composite only through the composite's
+// `CompositeLink` (subscribed to every input's shared abort hub,
+// internal/abort-hub.ts: one native listener per input, O(1) join and leave).
+// The link holds the composite through a WeakRef, and strongly only while the
+// composite has `abort` listeners of its own (someone is waiting for it: like
+// Node's `gcPersistentSignals`, a listener on a dropped composite must still
+// run when an input aborts, as the built-in runs it). So a composite lives
+// while user code holds it, or while it has listeners AND some input that can
+// still abort it is alive; once its inputs are unreachable, nothing can ever
+// abort it and it is collected with them, listeners or not. Nothing
+// module-level reaches a composite or its link strongly: the module-level
+// FinalizationRegistry that removes a collected composite's link from its
+// live inputs' hubs holds the link through a WeakRef (a strongly held link
+// would pin every composite with listeners for ever, which v0.1 did through a
+// module-level set). The link leaves every hub when the composite aborts,
+// when it is disposed, or once it has been collected.
 //
-// One exception keeps the built-in's semantics: a composite that has abort
-// listeners of its own (someone is waiting for it) is held strongly until it
-// aborts, is disposed, or the listeners are removed, like Node's
-// `gcPersistentSignals`. Otherwise a dropped composite's listener would
-// silently never run (the built-in runs it: measured on Node 20, 22 and 24).
-// To see those listeners, composites inherit from a module-private prototype
-// that sits between them and `AbortSignal.prototype` and holds
+// To see its listeners, a composite carries its own non-enumerable
 // `addEventListener`/`removeEventListener` (forwarding to the built-ins and
-// counting `abort` listeners) and `[Symbol.dispose]`. Nothing is written onto
-// `AbortSignal.prototype`, `EventTarget.prototype` or a global.
-//
-// Why a private prototype and not own properties: on Node 20 every AbortSignal
-// has a map of its own, so each property added to a composite allocates a new
-// hidden class. Measured per composite on Node 20: three own methods plus the
-// state cost +177 B over a plain signal, the private prototype +75 B (Node 22
-// and 24: +89 B and +64 B), and `instanceof AbortSignal` still holds.
+// counting `abort` listeners) and `[Symbol.dispose]`, shared module-level
+// functions. Nothing is written onto `AbortSignal.prototype`,
+// `EventTarget.prototype` or a global. (v0.1 inserted a module-private
+// prototype with `Object.setPrototypeOf` instead; retained bytes per live
+// composite, measured in bench/tricks.bench.ts, did not favour it by more than
+// 10% on Node 20, 22 or 24, so the plain form stays unless the timing rows
+// there show otherwise.)
 //
 // Refs: https://dom.spec.whatwg.org/#dom-abortsignal-any, nodejs/node#55354,
 // #56001, #62367, #64481 (the built-in's fixes after Node 20).
@@ -58,8 +58,10 @@ import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from
  * no listener and no memory behind. Each input carries at most one native
  * listener for all leakproof subscriptions on it. A composite that has `abort`
  * listeners (added through its `addEventListener`, `onabort`, or a leakproof
- * primitive) is kept alive until it aborts, is disposed, or they are removed,
- * so a listener on a dropped composite still runs, as with the built-in.
+ * primitive) is also held by its inputs, until it aborts, is disposed, or the
+ * listeners are removed, so a listener on a dropped composite still runs when
+ * an input aborts. Once every input is unreachable (nothing can abort it any
+ * more) and user code drops it, a composite is collected, listeners or not.
  *
  * Does not: abort the composite when disposed (a disposed composite simply
  * never aborts). Flatten nested composites as the built-in does (a composite
@@ -116,7 +118,7 @@ export function anySignal(signals: Iterable<AbortSignal>): AbortSignal & Disposa
   // Node 24: ~2 MB kept after 200,000 dropped composites, flat without it). A
   // disposed or aborted composite's cell just waits for the composite to be
   // collected; its callback then finds the link already detached.
-  registry.register(composite, link);
+  registry.register(composite, new WeakRef(link));
   return composite;
 }
 
@@ -145,6 +147,8 @@ function readSignals(signals: unknown): AbortSignal[] {
  */
 class CompositeLink implements AbortSubscriber {
   readonly ref: WeakRef<AbortSignal>;
+  /** The composite, held strongly while it has `abort` listeners (see the header). */
+  pin: AbortSignal | null = null;
   hubs: AbortHub[] = [];
   #detached = false;
 
@@ -155,7 +159,7 @@ class CompositeLink implements AbortSubscriber {
   /** An input aborted; its hub has already dropped us. */
   abort(reason: unknown): void {
     if (this.#detached) return;
-    const composite = this.ref.deref();
+    const composite = this.pin ?? this.ref.deref();
     // Leave the other inputs first: aborting runs the composite's listeners,
     // and whatever they do must find it detached already.
     this.detach();
@@ -173,15 +177,15 @@ class CompositeLink implements AbortSubscriber {
 }
 
 // Module-level, so it outlives every composite it watches (a registry only a
-// local holds is itself collected, and then nothing is ever cleaned up).
-const registry = /* @__PURE__ */ new FinalizationRegistry<CompositeLink>(detachCollected);
+// local holds is itself collected, and then nothing is ever cleaned up). The
+// held value is a WeakRef to the link: a registry holds its held values
+// strongly, and the link of a composite with listeners reaches the composite.
+// A link that is gone by then was reachable from no live input: nothing to leave.
+const registry = /* @__PURE__ */ new FinalizationRegistry<WeakRef<CompositeLink>>(detachCollected);
 
-function detachCollected(link: CompositeLink): void {
-  link.detach();
+function detachCollected(ref: WeakRef<CompositeLink>): void {
+  ref.deref()?.detach();
 }
-
-/** Composites with abort listeners of their own, held until they abort, are disposed or lose them. */
-const pinned = /* @__PURE__ */ new Set<AbortSignal>();
 
 const BUBBLE = 1;
 const CAPTURE = 2;
@@ -204,18 +208,18 @@ class CompositeState {
 }
 
 /** Stops tracking and unpins; returns false when already closed. */
-function close(composite: AbortSignal, state: CompositeState): boolean {
+function close(state: CompositeState): boolean {
   if (state.closed) return false;
   state.closed = true;
   state.listeners = null;
   state.listenerCount = 0;
-  pinned.delete(composite);
+  state.link.pin = null;
   return true;
 }
 
 function abortComposite(composite: AbortSignal, reason: unknown): void {
   const state = StateStamp.read(composite);
-  if (state === undefined || !close(composite, state)) return;
+  if (state === undefined || !close(state)) return;
   state.controller.abort(reason);
 }
 
@@ -237,20 +241,24 @@ function track(composite: AbortSignal, listener: unknown, options: unknown, addi
   if (adding) {
     if ((bits & bit) !== 0) return; // a duplicate: the built-in ignores it too
     (state.listeners ??= new Map()).set(listener, bits | bit);
-    if (++state.listenerCount === 1) pinned.add(composite);
+    if (++state.listenerCount === 1) state.link.pin = composite;
   } else {
     if ((bits & bit) === 0) return;
     const rest = bits & ~bit;
     if (rest === 0) state.listeners!.delete(listener);
     else state.listeners!.set(listener, rest);
-    if (--state.listenerCount === 0) pinned.delete(composite);
+    if (--state.listenerCount === 0) state.link.pin = null;
   }
 }
 
-// The composite's state lives in a private field on the composite itself
-// (base-class return override, as in internal/contender-registry.ts):
-// invisible to reflection, no WeakMap ephemeron per composite. The WeakMap is
-// the fallback for an object that refuses the field.
+// Trick: the composite's state lives in a private field on the composite
+// itself (base-class return override, internal/stamp.ts) instead of a
+// module-level WeakMap: invisible to reflection, dies with the composite.
+// What it buys: time per listener change and dispose, which look the state
+// up. Measured in bench/tricks.bench.ts, rows "stamp on composites" (a copy of
+// this file with a WeakMap). Memory is level within ~50 B per live composite
+// (Node 20.19.0, 22.23.5, 24.22.3). No leak guarantee needs it. The WeakMap
+// is the fallback for an object that refuses the field.
 
 class StateStamp extends ReturnsItsArgument {
   #state: CompositeState;
@@ -276,47 +284,42 @@ class StateStamp extends ReturnsItsArgument {
 
 const fallbackStates = /* @__PURE__ */ new WeakMap<object, CompositeState>();
 
-// The composite prototype's methods: module-level functions, `this` is the
-// composite. They forward to the built-in methods first, so the built-in's
-// validation and errors are unchanged, and count only what it accepted.
+// The composite's methods: module-level functions shared by every composite,
+// `this` is the composite. They forward to the inherited methods first (read
+// at call time, so nothing is read at import), so the built-in's validation
+// and errors are unchanged, and count only what it accepted.
 type NativeMethod = (this: AbortSignal, type: string, listener: unknown, options?: unknown) => void;
-let nativeAdd: NativeMethod;
-let nativeRemove: NativeMethod;
 
 function compositeAddEventListener(this: AbortSignal, type: string, listener: unknown, options?: unknown): void {
-  nativeAdd.call(this, type, listener, options);
+  (EventTarget.prototype.addEventListener as NativeMethod).call(this, type, listener, options);
   if (String(type) === 'abort') track(this, listener, options, true);
 }
 
 function compositeRemoveEventListener(this: AbortSignal, type: string, listener: unknown, options?: unknown): void {
-  nativeRemove.call(this, type, listener, options);
+  (EventTarget.prototype.removeEventListener as NativeMethod).call(this, type, listener, options);
   if (String(type) === 'abort') track(this, listener, options, false);
 }
 
 function disposeComposite(this: unknown): void {
   const state = StateStamp.read(this);
-  if (state === undefined || !close(this as AbortSignal, state)) return;
+  if (state === undefined || !close(state)) return;
   state.link.detach();
 }
 
-let compositePrototype: object | undefined;
+let compositeMethods: PropertyDescriptorMap | undefined;
 
 /**
- * Gives `signal` the composite prototype: built once, on first use, from the
- * signal's own prototype (so `Symbol.dispose` is read then, not at import) and
- * shared by every composite. Non-enumerable, like the built-in methods.
+ * Gives `signal` the composite methods as own, non-enumerable properties
+ * (like the built-in methods, which are non-enumerable on the prototype). The
+ * descriptors are built once, on first use, so `Symbol.dispose` is read then,
+ * not at import.
  */
 function adopt(signal: AbortSignal): AbortSignal & Disposable {
-  if (compositePrototype === undefined) {
-    const base = Object.getPrototypeOf(signal) as AbortSignal;
-    nativeAdd = base.addEventListener as NativeMethod;
-    nativeRemove = base.removeEventListener as NativeMethod;
-    compositePrototype = Object.create(base, {
-      addEventListener: { value: compositeAddEventListener, writable: true, configurable: true },
-      removeEventListener: { value: compositeRemoveEventListener, writable: true, configurable: true },
-      [Symbol.dispose]: { value: disposeComposite, writable: true, configurable: true },
-    }) as object;
-  }
-  Object.setPrototypeOf(signal, compositePrototype);
+  compositeMethods ??= {
+    addEventListener: { value: compositeAddEventListener, writable: true, configurable: true },
+    removeEventListener: { value: compositeRemoveEventListener, writable: true, configurable: true },
+    [Symbol.dispose]: { value: disposeComposite, writable: true, configurable: true },
+  };
+  Object.defineProperties(signal, compositeMethods);
   return signal as AbortSignal & Disposable;
 }

@@ -25,7 +25,7 @@ import {
   validateBoolean,
   validateNumber,
   validateOptionalAbortSignal,
-  validateOptions,
+  validateOptionsBag,
 } from './internal/validate.js';
 import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from './internal/abort-hub.js';
 
@@ -34,12 +34,17 @@ export interface DelayOptions {
   /** Rejects the delay with `signal.reason` and clears its timer when it aborts. */
   signal?: AbortSignal | undefined;
   /**
-   * Do not keep the process (the Node event loop) alive for this timer.
-   * Ignored where timers have no `unref()`.
-   * @default false
+   * Keep the process (the Node event loop) alive while the delay is pending,
+   * as `timers/promises` `setTimeout`'s `ref` does; `false` lets the process
+   * exit meanwhile. Ignored where timers have no `unref()`.
+   * @default true
    */
-  unref?: boolean | undefined;
+  ref?: boolean | undefined;
 }
+
+const OPTION_NAMES = ['signal', 'ref'] as const;
+// v0.1 had `unref` (default false), the inverse of timers/promises' `ref`.
+const OPTION_HINTS = { unref: 'ref: false' } as const;
 
 /** The longest delay setTimeout arms in one go; longer ones are re-armed. */
 const TIMEOUT_MAX = 2_147_483_647; // 2 ** 31 - 1, setTimeout's limit
@@ -59,16 +64,21 @@ type Timer = ReturnType<typeof setTimeout>;
  * cleared before the promise rejects. Either way nothing of the call stays
  * reachable from the signal or the timer list. An already-aborted signal
  * rejects at once and arms no timer. All leakproof subscriptions on one
- * signal share a single native listener (see {@link onAbort}).
+ * signal share a single native listener (see {@link onAbort}). A signal whose
+ * `removeEventListener` throws does not keep the promise pending: the
+ * exception is reported (see {@link onAbort}) and the delay settles.
  *
  * Does not: resolve with a value (use `timers/promises` `setTimeout` for
  * that), or measure time itself: a suspended machine delays it as it delays
  * any timer.
  *
  * @param ms Milliseconds to wait: a number >= 0 and <= 2^53-1.
- * @param options `signal` and `unref`.
+ * @param options `signal` and `ref`, as in `timers/promises` `setTimeout`.
  * @returns A promise that resolves with `undefined`. Invalid arguments make
- * it reject: a `TypeError` (`ERR_INVALID_ARG_TYPE`) for a wrong type, a
+ * it reject (it never throws): a `TypeError` (`ERR_INVALID_ARG_TYPE`) for a
+ * wrong type (a non-boolean `ref`, `null` included; a signal passed
+ * positionally, with the hint to pass `{ signal }`), `ERR_INVALID_ARG_VALUE`
+ * for an unknown option name (`unref` is told to be `ref: false`), a
  * `RangeError` (`ERR_OUT_OF_RANGE`) for a negative, NaN or infinite `ms`.
  *
  * @example
@@ -83,20 +93,21 @@ type Timer = ReturnType<typeof setTimeout>;
  */
 export function delay(ms: number, options?: DelayOptions): Promise<void> {
   let signal: AbortSignal | undefined;
-  let unref: boolean;
+  let ref: boolean;
   try {
     validateNumber(ms, 'ms', 0, Number.MAX_SAFE_INTEGER);
-    validateOptions(options, 'options');
+    validateOptionsBag(options, 'options', OPTION_NAMES, OPTION_HINTS);
     signal = options?.signal;
     validateOptionalAbortSignal(signal, 'options.signal');
-    unref = options?.unref ?? false;
-    validateBoolean(unref, 'options.unref');
+    // Only `undefined` means the default, as in timers/promises: `null` is rejected.
+    ref = options?.ref === undefined ? true : options.ref;
+    validateBoolean(ref, 'options.ref');
   } catch (error) {
     return Promise.reject(error);
   }
   if (signal?.aborted) return Promise.reject(signal.reason);
   const result = newPromise<void>();
-  const state = new DelayState(lastResolve(), lastReject(), ms, unref);
+  const state = new DelayState(lastResolve(), lastReject(), ms, ref);
   clearResolvers();
   // Subscribe first: a foreign signal's addEventListener is the step that can
   // throw, and then no timer has been armed yet.
@@ -122,13 +133,13 @@ class DelayState implements AbortSubscriber {
   #timer: Timer | null = null;
   /** Milliseconds still to wait after the armed timer fires. */
   #remaining: number;
-  readonly #unref: boolean;
+  readonly #ref: boolean;
 
-  constructor(resolve: Resolve, reject: Reject, ms: number, unref: boolean) {
+  constructor(resolve: Resolve, reject: Reject, ms: number, ref: boolean) {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#remaining = ms;
-    this.#unref = unref;
+    this.#ref = ref;
   }
 
   watch(signal: AbortSignal): void {
@@ -140,7 +151,7 @@ class DelayState implements AbortSubscriber {
     this.#remaining -= chunk;
     // The state travels as the timer's argument: no closure per call.
     const timer = setTimeout(fire, chunk, this);
-    if (this.#unref) (timer as { unref?: () => unknown }).unref?.();
+    if (!this.#ref) (timer as { unref?: () => unknown }).unref?.();
     this.#timer = timer;
   }
 

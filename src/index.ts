@@ -6,6 +6,7 @@ export { race, any } from './race.js';
 export { onAbort } from './on-abort.js';
 export type { AbortListenerDisposable } from './on-abort.js';
 export { abortable } from './abortable.js';
+export type { AbortableOptions } from './abortable.js';
 export { delay } from './delay.js';
 export type { DelayOptions } from './delay.js';
 export { anySignal } from './any-signal.js';

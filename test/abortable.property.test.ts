@@ -42,7 +42,7 @@ const reference: Wrapper = (promise, signal) =>
     );
   });
 
-const ours: Wrapper = (promise, signal) => abortable(promise, signal);
+const ours: Wrapper = (promise, signal) => abortable(promise, { signal });
 
 async function turns(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await null;

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { anySignal } from '../src/any-signal.js';
+import { onAbort } from '../src/on-abort.js';
 import {
   LeakError,
   collectGarbage,
@@ -34,6 +35,19 @@ function strongAny(signals: AbortSignal[]): AbortSignal {
   for (const signal of signals) {
     signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
   }
+  return controller.signal;
+}
+
+/**
+ * The leaky control for the heap-slope check: each input holds its composite
+ * strongly through a never-disposed leakproof subscription. Like `strongAny`,
+ * but O(1) per call on one input (EventTarget's duplicate scan makes 100,000
+ * native listeners on one signal quadratic), so the control runs the same
+ * 100,000 iterations as the test it vouches for.
+ */
+function hubHeldAny(signals: AbortSignal[]): AbortSignal {
+  const controller = new AbortController();
+  for (const signal of signals) onAbort(signal, (reason) => controller.abort(reason));
   return controller.signal;
 }
 
@@ -89,9 +103,95 @@ function dropAbortedComposites(tracker: Tracker, input: AbortSignal, count: numb
   }
 }
 
+/** A listener shared by every composite below: module-level, so it closes over nothing. */
+function heard(): void {}
+
+/**
+ * The positive control for the dead-inputs test: v0.1's behaviour, where a
+ * module-level set held every composite that had an abort listener until it
+ * aborted, was disposed or lost its listeners – whether or not any input
+ * that could abort it was still alive.
+ */
+const strongRegistry = new Set<AbortSignal>();
+function pinnedAny(signals: AbortSignal[]): AbortSignal {
+  const composite = anySignal(signals);
+  strongRegistry.add(composite);
+  return composite;
+}
+
+/** Composites with an abort listener, each on two inputs that die with the frame. */
+function dropListenedCompositesOfDeadInputs(
+  tracker: Tracker,
+  count: number,
+  make = anySignal as (s: AbortSignal[]) => AbortSignal,
+): void {
+  for (let i = 0; i < count; i++) {
+    const composite = make([new AbortController().signal, new AbortController().signal]);
+    composite.addEventListener('abort', heard);
+    tracker.add(composite, `listened composite of dead inputs ${i}`);
+  }
+}
+
+/** The same with AbortSignal.any, to report (not assert) what the built-in does. */
+function dropBuiltinListenedCompositesOfDeadInputs(tracker: Tracker, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const composite = AbortSignal.any([new AbortController().signal, new AbortController().signal]);
+    composite.addEventListener('abort', heard);
+    tracker.add(composite, `built-in ${i}`);
+  }
+}
+
+// The issue reported 20,000; 10,000 keeps the control (10 full GCs and a heap
+// snapshot with every composite alive) inside the time limit on a loaded
+// machine. The retention is per composite (a module-level set entry each), so
+// the count only sets how loud the failure is: 10,000 retained composites are
+// megabytes. The control runs the same count, rounds and bound.
+const DEAD_INPUT_COMPOSITES = 10_000;
+const DEAD_INPUT_TIMEOUT = 240_000;
+const DEAD_INPUT_CHECK = { rounds: 10 } as const;
+
 describe('anySignal', () => {
   describe('leaks', () => {
-    it('5. releases dropped composites of a long-lived input, and then their subscription on it', async () => {
+    it('releases composites with abort listeners once all their inputs are unreachable', async () => {
+      const tracker = track();
+      dropListenedCompositesOfDeadInputs(tracker, DEAD_INPUT_COMPOSITES);
+      await expectCollectable(tracker, DEAD_INPUT_CHECK);
+    }, DEAD_INPUT_TIMEOUT);
+
+    it('positive control: the same check catches composites a strongly held module-level set pins (v0.1)', async () => {
+      const tracker = track();
+      dropListenedCompositesOfDeadInputs(tracker, DEAD_INPUT_COMPOSITES, pinnedAny);
+      const failure = await expectCollectable(tracker, DEAD_INPUT_CHECK).catch((error: unknown) => error);
+      strongRegistry.clear();
+      expect(failure).toBeInstanceOf(LeakError);
+      expect((failure as LeakError).alive).toBe(DEAD_INPUT_COMPOSITES);
+    }, DEAD_INPUT_TIMEOUT);
+
+    it('keeps dropped composites with listeners whose inputs are alive, and aborts them from those inputs', async () => {
+      const inputs = Array.from({ length: 10 }, () => new AbortController());
+      const tracker = track();
+      const fired = { count: 0 };
+      for (const input of inputs) dropListenedComposites(tracker, input.signal, 10, fired);
+      await expectRetained(tracker, DEAD_INPUT_CHECK);
+      for (const input of inputs) input.abort();
+      expect(fired.count).toBe(100);
+      for (const input of inputs) expect(listenerCount(input.signal, 'abort')).toBe(0);
+      await expectCollectable(tracker, DEAD_INPUT_CHECK);
+    });
+
+    it(`reports AbortSignal.any on the same dead-inputs check (Node ${NODE_MAJOR})`, async () => {
+      const tracker = track();
+      dropBuiltinListenedCompositesOfDeadInputs(tracker, DEAD_INPUT_COMPOSITES);
+      const failure = await expectCollectable(tracker, DEAD_INPUT_CHECK).catch((error: unknown) => error);
+      const alive = failure instanceof LeakError ? failure.alive : 0;
+      console.log(
+        `AbortSignal.any with a listener, inputs dropped, on Node ${process.versions.node}: ` +
+          `${alive} of ${DEAD_INPUT_COMPOSITES} still alive after ${DEAD_INPUT_CHECK.rounds} rounds`,
+      );
+      expect(failure === undefined || failure instanceof LeakError).toBe(true);
+    }, DEAD_INPUT_TIMEOUT);
+
+    it('releases dropped composites of a long-lived input, and then their subscription on it (row 5)', async () => {
       const longLived = new AbortController();
       const tracker = track();
       dropComposites(tracker, longLived.signal, 200);
@@ -104,11 +204,11 @@ describe('anySignal', () => {
       expect(listenerCount(longLived.signal, 'abort')).toBe(0);
     });
 
-    it('5. positive control: the same check catches a composite its input holds strongly', async () => {
+    it('positive control: the same check catches a composite its input holds strongly (row 5)', async () => {
       const longLived = controlInput();
       const tracker = track();
       dropComposites(tracker, longLived.signal, 200, strongAny);
-      const failure = await expectCollectable(tracker, { rounds: 3 }).catch((error: unknown) => error);
+      const failure = await expectCollectable(tracker).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(LeakError);
       expect((failure as LeakError).alive).toBe(200);
       expect(listenerCount(longLived.signal, 'abort')).toBe(200);
@@ -134,12 +234,12 @@ describe('anySignal', () => {
       expect(await gcUntil(() => listenerCount(longLived.signal, 'abort') === 0)).toBe(true);
       // Control: the same check on composites that still have a listener fails.
       const kept = track();
-      dropListenedComposites(kept, longLived.signal, 10, { count: 0 });
-      await expect(expectCollectable(kept, { rounds: 3 })).rejects.toBeInstanceOf(LeakError);
+      dropListenedComposites(kept, longLived.signal, 100, { count: 0 });
+      await expect(expectCollectable(kept)).rejects.toBeInstanceOf(LeakError);
       longLived.abort();
     });
 
-    it('3. releases disposed composites at once: no listener left, input alive and working', async () => {
+    it('releases disposed composites at once: no listener left, input alive and working', async () => {
       const longLived = new AbortController();
       const tracker = track();
       dropDisposedComposites(tracker, longLived.signal, 200);
@@ -150,7 +250,7 @@ describe('anySignal', () => {
       expect(fresh.reason).toBe('works');
     });
 
-    it('4. releases aborted composites and their reasons: no listener left on the long-lived input', async () => {
+    it('releases aborted composites and their reasons: no listener left on the long-lived input', async () => {
       const longLived = new AbortController();
       const tracker = track();
       dropAbortedComposites(tracker, longLived.signal, 100);
@@ -190,16 +290,16 @@ describe('anySignal', () => {
       expect(fresh.reason).toBe('alive');
     });
 
-    it('positive control: the same heap check catches the strong hand-written composite', async () => {
-      const longLived = controlInput();
+    it('positive control: the same heap check catches a composite its input holds strongly', async () => {
+      const longLived = new AbortController();
       const failure = await expectFlatHeap(
         () => {
-          strongAny([longLived.signal]);
+          hubHeldAny([longLived.signal]);
         },
-        { iterations: 5_000, maxBytesPerIteration: MAX_BYTES_PER_CALL },
+        { iterations: 100_000, maxBytesPerIteration: MAX_BYTES_PER_CALL },
       ).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(LeakError);
-      expect(listenerCount(longLived.signal, 'abort')).toBeGreaterThan(5_000);
+      longLived.abort();
     });
 
     it(`measures AbortSignal.any on the same check (Node ${NODE_MAJOR}; asserted to leak on Node 20)`, async () => {

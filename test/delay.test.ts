@@ -3,12 +3,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { delay } from '../src/delay.js';
 import { listenerCount } from '../src/testing/index.js';
 
-// Issue #3, section 1, `delay(ms, { signal?, unref? })`. Contract rows:
+// Issue #3, section 1, `delay(ms, { signal?, ref? })` (0.2: `ref` as in timers/promises). Contract rows:
 // 1. resolves (with undefined) after `ms`
 // 2. rejects with `signal.reason` on abort and clears its timer
 // 3. removes its listener when the timer fires
 // 4. an already-aborted signal rejects at once: no timer, no listener
-// 5. `unref: true` does not keep the process alive
+// 5. `ref: false` does not keep the process alive
 // 6. `ms` is validated: NaN / negative / infinite -> RangeError ERR_OUT_OF_RANGE, via the promise
 // 7. delays beyond setTimeout's 2^31-1 ms are re-armed, never clamped
 
@@ -24,7 +24,7 @@ afterEach(() => {
 describe('delay', () => {
   describe('validation', () => {
     it.each([Number.NaN, -1, -0.5, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2 ** 53])(
-      '6. rejects with ERR_OUT_OF_RANGE for ms %s',
+      'rejects with ERR_OUT_OF_RANGE for ms %s (row 6)',
       async (ms) => {
         const result = delay(ms);
         await expect(result).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
@@ -32,7 +32,7 @@ describe('delay', () => {
       },
     );
 
-    it.each(['10', null, undefined, 10n, {}])('6. rejects with ERR_INVALID_ARG_TYPE for ms %s', async (ms) => {
+    it.each(['10', null, undefined, 10n, {}])('rejects with ERR_INVALID_ARG_TYPE for ms %s (row 6)', async (ms) => {
       await expect(delay(ms as never)).rejects.toMatchObject({
         name: 'TypeError',
         code: 'ERR_INVALID_ARG_TYPE',
@@ -54,14 +54,47 @@ describe('delay', () => {
       });
     });
 
-    it('rejects with ERR_INVALID_ARG_TYPE for options.unref', async () => {
-      await expect(delay(1, { unref: 1 as never })).rejects.toMatchObject({
+    it.each([null, 1, 'false', 0])('rejects options.ref %s with ERR_INVALID_ARG_TYPE, as timers/promises does', async (ref) => {
+      await expect(delay(1, { ref: ref as never })).rejects.toMatchObject({
+        name: 'TypeError',
         code: 'ERR_INVALID_ARG_TYPE',
-        message: expect.stringContaining('"options.unref"'),
+        message: expect.stringContaining('"options.ref"'),
       });
     });
 
-    it('6. never throws synchronously and arms no timer on bad input', async () => {
+    it('rejects the v0.1 option unref with a hint to write ref: false', async () => {
+      await expect(delay(1, { unref: true } as never)).rejects.toMatchObject({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: expect.stringMatching(/"unref".*ref: false/),
+      });
+    });
+
+    it('rejects an unknown option name, offering the nearest known one', async () => {
+      await expect(delay(1, { signl: new AbortController().signal } as never)).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: expect.stringMatching(/"signl".*"signal"/),
+      });
+    });
+
+    it('rejects a signal passed positionally, with the hint to pass { signal }', async () => {
+      const controller = new AbortController();
+      const before = refTimers();
+      await expect(delay(10, controller.signal as never)).rejects.toMatchObject({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: expect.stringContaining('{ signal }'),
+      });
+      expect(listenerCount(controller.signal, 'abort')).toBe(0);
+      expect(refTimers()).toBe(before);
+    });
+
+    it('accepts ref: true and ref: undefined (the default) like timers/promises', async () => {
+      await expect(delay(1, { ref: true })).resolves.toBeUndefined();
+      await expect(delay(1, { ref: undefined })).resolves.toBeUndefined();
+    });
+
+    it('never throws synchronously and arms no timer on bad input (row 6)', async () => {
       const before = refTimers();
       let result: Promise<void> | undefined;
       expect(() => {
@@ -73,7 +106,7 @@ describe('delay', () => {
   });
 
   describe('semantics', () => {
-    it('1. resolves with undefined after ms', async () => {
+    it('resolves with undefined after ms (row 1)', async () => {
       vi.useFakeTimers();
       let done = false;
       const result = delay(100).then((value) => {
@@ -87,12 +120,12 @@ describe('delay', () => {
       await expect(result).resolves.toBeUndefined();
     });
 
-    it('1. resolves for 0 and for fractional ms', async () => {
+    it('resolves for 0 and for fractional ms (row 1)', async () => {
       await expect(delay(0)).resolves.toBeUndefined();
       await expect(delay(0.5)).resolves.toBeUndefined();
     });
 
-    it('2. rejects with signal.reason as soon as the signal aborts', async () => {
+    it('rejects with signal.reason as soon as the signal aborts (row 2)', async () => {
       const controller = new AbortController();
       const result = delay(60_000, { signal: controller.signal });
       const reason = new Error('stop');
@@ -100,7 +133,7 @@ describe('delay', () => {
       await expect(result).rejects.toBe(reason);
     });
 
-    it('2. clears its timer on abort', async () => {
+    it('clears its timer on abort (row 2)', async () => {
       // Counted in one synchronous stretch: no unrelated timer can come or go.
       const controller = new AbortController();
       const before = refTimers();
@@ -112,7 +145,7 @@ describe('delay', () => {
       expect([armed - before, after - before]).toEqual([1, 0]);
     });
 
-    it('4. rejects at once with the reason of an already-aborted signal: no timer, no listener', async () => {
+    it('rejects at once with the reason of an already-aborted signal: no timer, no listener (row 4)', async () => {
       const reason = new Error('already');
       const signal = AbortSignal.abort(reason);
       const before = refTimers();
@@ -122,7 +155,7 @@ describe('delay', () => {
       await expect(result).rejects.toBe(reason);
     });
 
-    it('5. keeps the event loop alive by default', async () => {
+    it('keeps the event loop alive by default (row 5)', async () => {
       const controller = new AbortController();
       const before = refTimers();
       const result = delay(60_000, { signal: controller.signal });
@@ -132,21 +165,21 @@ describe('delay', () => {
       expect(armed - before).toBe(1);
     });
 
-    it('5. does not keep the event loop alive with unref: true', async () => {
+    it('does not keep the event loop alive with ref: false (row 5)', async () => {
       const controller = new AbortController();
       const before = refTimers();
-      const result = delay(60_000, { signal: controller.signal, unref: true });
+      const result = delay(60_000, { signal: controller.signal, ref: false });
       const armed = refTimers();
       controller.abort();
       await expect(result).rejects.toBeDefined();
       expect(armed - before).toBe(0);
     });
 
-    it('5. still resolves when unref: true and the loop has other work', async () => {
-      await expect(delay(1, { unref: true })).resolves.toBeUndefined();
+    it('still resolves when ref: false and the loop has other work (row 5)', async () => {
+      await expect(delay(1, { ref: false })).resolves.toBeUndefined();
     });
 
-    it('7. waits the full time for a delay beyond 2^31-1 ms', async () => {
+    it('waits the full time for a delay beyond 2^31-1 ms (row 7)', async () => {
       vi.useFakeTimers();
       const max = 2 ** 31 - 1;
       let done = false;
@@ -163,7 +196,7 @@ describe('delay', () => {
       expect(done).toBe(true);
     });
 
-    it('7. can be aborted while re-armed', async () => {
+    it('can be aborted while re-armed (row 7)', async () => {
       vi.useFakeTimers();
       const controller = new AbortController();
       const result = delay(2 ** 32, { signal: controller.signal });
@@ -177,7 +210,7 @@ describe('delay', () => {
   });
 
   describe('cleanup', () => {
-    it('3. removes its listener when the timer fires', async () => {
+    it('removes its listener when the timer fires (row 3)', async () => {
       const controller = new AbortController();
       const result = delay(1, { signal: controller.signal });
       expect(listenerCount(controller.signal, 'abort')).toBe(1);
@@ -185,7 +218,7 @@ describe('delay', () => {
       expect(listenerCount(controller.signal, 'abort')).toBe(0);
     });
 
-    it('2. removes its listener when the signal aborts', async () => {
+    it('removes its listener when the signal aborts (row 2)', async () => {
       const controller = new AbortController();
       const result = delay(60_000, { signal: controller.signal });
       controller.abort();
@@ -193,7 +226,7 @@ describe('delay', () => {
       expect(listenerCount(controller.signal, 'abort')).toBe(0);
     });
 
-    it('3. keeps one listener on a long-lived signal for many concurrent delays, none after', async () => {
+    it('keeps one listener on a long-lived signal for many concurrent delays, none after (row 3)', async () => {
       const controller = new AbortController();
       const results = Array.from({ length: 500 }, () => delay(1, { signal: controller.signal }));
       expect(listenerCount(controller.signal, 'abort')).toBe(1);

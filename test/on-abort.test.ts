@@ -18,13 +18,13 @@ afterEach(() => {
 
 describe('onAbort', () => {
   describe('validation', () => {
-    it.each([undefined, null, {}, 'signal', new EventTarget()])('1. throws ERR_INVALID_ARG_TYPE for signal %s', (bad) => {
+    it.each([undefined, null, {}, 'signal', new EventTarget()])('throws ERR_INVALID_ARG_TYPE for signal %s (row 1)', (bad) => {
       expect(() => onAbort(bad as never, () => {})).toThrow(
         expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"signal"') }),
       );
     });
 
-    it.each([undefined, null, {}, 'fn'])('1. throws ERR_INVALID_ARG_TYPE for listener %s and attaches nothing', (bad) => {
+    it.each([undefined, null, {}, 'fn'])('throws ERR_INVALID_ARG_TYPE for listener %s and attaches nothing (row 1)', (bad) => {
       const controller = new AbortController();
       expect(() => onAbort(controller.signal, bad as never)).toThrow(
         expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"listener"') }),
@@ -32,7 +32,7 @@ describe('onAbort', () => {
       expect(listenerCount(controller.signal, 'abort')).toBe(0);
     });
 
-    it('1. checks the signal before the listener', () => {
+    it('checks the signal before the listener (row 1)', () => {
       expect(() => onAbort(1 as never, 2 as never)).toThrow(expect.objectContaining({ message: expect.stringContaining('"signal"') }));
     });
 
@@ -50,7 +50,7 @@ describe('onAbort', () => {
   });
 
   describe('semantics', () => {
-    it('2. calls the listener with signal.reason in a microtask when already aborted, attaching nothing', async () => {
+    it('calls the listener with signal.reason in a microtask when already aborted, attaching nothing (row 2)', async () => {
       const reason = new Error('gone');
       const signal = AbortSignal.abort(reason);
       const seen: unknown[] = [];
@@ -61,7 +61,7 @@ describe('onAbort', () => {
       expect(seen).toEqual([reason]);
     });
 
-    it('2. runs deferred calls in the order they were made', async () => {
+    it('runs deferred calls in the order they were made (row 2)', async () => {
       const signal = AbortSignal.abort('r');
       const order: number[] = [];
       onAbort(signal, () => order.push(1));
@@ -71,7 +71,7 @@ describe('onAbort', () => {
       expect(order).toEqual([1, 2, 3]);
     });
 
-    it('3. cancels the deferred call when disposed before the microtask', async () => {
+    it('cancels the deferred call when disposed before the microtask (row 3)', async () => {
       const signal = AbortSignal.abort('r');
       let calls = 0;
       const handle = onAbort(signal, () => calls++);
@@ -83,7 +83,7 @@ describe('onAbort', () => {
       other.dispose();
     });
 
-    it('4. calls the listener once, with signal.reason, when the signal aborts', () => {
+    it('calls the listener once, with signal.reason, when the signal aborts (row 4)', () => {
       const controller = new AbortController();
       const seen: unknown[] = [];
       onAbort(controller.signal, (reason) => seen.push(reason));
@@ -94,7 +94,7 @@ describe('onAbort', () => {
       expect(seen).toEqual([reason]);
     });
 
-    it('4. calls the listener with the default AbortError when aborted without a reason', () => {
+    it('calls the listener with the default AbortError when aborted without a reason (row 4)', () => {
       const controller = new AbortController();
       let seen: unknown;
       onAbort(controller.signal, (reason) => (seen = reason));
@@ -103,7 +103,7 @@ describe('onAbort', () => {
       expect((seen as Error).name).toBe('AbortError');
     });
 
-    it('4. calls the listener without a this and with only the reason', () => {
+    it('calls the listener without a this and with only the reason (row 4)', () => {
       const controller = new AbortController();
       let self: unknown = 'unset';
       let count = -1;
@@ -116,7 +116,7 @@ describe('onAbort', () => {
       expect(count).toBe(1);
     });
 
-    it('4. ignores a synthetic abort event on a live signal', () => {
+    it('ignores a synthetic abort event on a live signal (row 4)', () => {
       const controller = new AbortController();
       let calls = 0;
       onAbort(controller.signal, () => calls++);
@@ -126,7 +126,7 @@ describe('onAbort', () => {
       expect(calls).toBe(1);
     });
 
-    it('4. runs subscriptions on one signal in subscription order', () => {
+    it('runs subscriptions on one signal in subscription order (row 4)', () => {
       const controller = new AbortController();
       const order: number[] = [];
       for (let i = 0; i < 5; i++) onAbort(controller.signal, () => order.push(i));
@@ -134,7 +134,7 @@ describe('onAbort', () => {
       expect(order).toEqual([0, 1, 2, 3, 4]);
     });
 
-    it('4. skips a subscription disposed by an earlier listener during the abort', () => {
+    it('skips a subscription disposed by an earlier listener during the abort (row 4)', () => {
       const controller = new AbortController();
       const order: string[] = [];
       let second: Disposable | undefined;
@@ -148,7 +148,7 @@ describe('onAbort', () => {
       expect(order).toEqual(['first', 'third']);
     });
 
-    it('4. subscribing during the abort defers like an already-aborted signal', async () => {
+    it('subscribing during the abort defers like an already-aborted signal (row 4)', async () => {
       const controller = new AbortController();
       const order: string[] = [];
       onAbort(controller.signal, () => {
@@ -194,7 +194,7 @@ describe('onAbort', () => {
       expect(after).toBe(1);
     });
 
-    it('5. does not call the listener after it was disposed', () => {
+    it('does not call the listener after it was disposed (row 5)', () => {
       const controller = new AbortController();
       let calls = 0;
       const handle = onAbort(controller.signal, () => calls++);
@@ -203,7 +203,7 @@ describe('onAbort', () => {
       expect(calls).toBe(0);
     });
 
-    it('5. works with `using`', () => {
+    it('works with `using` (row 5)', () => {
       const controller = new AbortController();
       let calls = 0;
       {
@@ -215,7 +215,7 @@ describe('onAbort', () => {
       expect(calls).toBe(0);
     });
 
-    it('7. is idempotent to dispose, before and after the abort, through either name', () => {
+    it('is idempotent to dispose, before and after the abort, through either name (row 7)', () => {
       const controller = new AbortController();
       let calls = 0;
       const kept = onAbort(controller.signal, () => calls++);
@@ -232,7 +232,7 @@ describe('onAbort', () => {
   });
 
   describe('cleanup', () => {
-    it('6. leaves no listener after the signal aborts', () => {
+    it('leaves no listener after the signal aborts (row 6)', () => {
       const controller = new AbortController();
       onAbort(controller.signal, () => {});
       onAbort(controller.signal, () => {});
@@ -240,7 +240,7 @@ describe('onAbort', () => {
       expect(listenerCount(controller.signal, 'abort')).toBe(0);
     });
 
-    it('6. leaves no listener after every subscription is disposed', () => {
+    it('leaves no listener after every subscription is disposed (row 6)', () => {
       const controller = new AbortController();
       const handles = Array.from({ length: 100 }, () => onAbort(controller.signal, () => {}));
       for (const handle of handles) handle.dispose();
@@ -252,7 +252,7 @@ describe('onAbort', () => {
       expect(calls).toBe(1);
     });
 
-    it('6. keeps one native listener for any number of concurrent subscriptions', async () => {
+    it('keeps one native listener for any number of concurrent subscriptions (row 6)', async () => {
       const controller = new AbortController();
       const warnings: unknown[] = [];
       const onWarning = (warning: unknown): void => {
@@ -274,7 +274,7 @@ describe('onAbort', () => {
       expect(warnings).toEqual([]);
     });
 
-    it('6. leaves listeners added by other code alone', () => {
+    it('leaves listeners added by other code alone (row 6)', () => {
       const controller = new AbortController();
       const foreign = (): void => {};
       controller.signal.addEventListener('abort', foreign);

@@ -52,12 +52,12 @@ async function isPending(p: Promise<unknown>, turns = 20): Promise<boolean> {
 
 describe('race', () => {
   describe('semantics', () => {
-    it('1. stays pending forever on an empty iterable', async () => {
+    it('stays pending forever on an empty iterable (row 1)', async () => {
       expect(await isPending(race([]))).toBe(true);
       expect(await isPending(race(new Set()))).toBe(true);
     });
 
-    it('2. rejects with a TypeError, never throws, on a non-iterable argument', async () => {
+    it('rejects with a TypeError, never throws, on a non-iterable argument (row 2)', async () => {
       for (const bad of [undefined, null, 5, {}, Symbol('x')]) {
         let result: Promise<unknown> | undefined;
         expect(() => {
@@ -68,7 +68,7 @@ describe('race', () => {
       }
     });
 
-    it('3. iterates the input exactly once (generators, one-shot iterables, strings, Sets)', async () => {
+    it('iterates the input exactly once (generators, one-shot iterables, strings, Sets) (row 3)', async () => {
       let pulls = 0;
       function* gen(): Generator<Promise<string> | string> {
         pulls++;
@@ -98,7 +98,7 @@ describe('race', () => {
       expect(await race(new Set([never, Promise.resolve('set')]))).toBe('set');
     });
 
-    it('4. rejects with the error an iterator throws from next() or value, without closing it', async () => {
+    it('rejects with the error an iterator throws from next() or value, without closing it (row 4)', async () => {
       for (const where of ['next', 'value'] as const) {
         const error = new Error(where);
         let returned = 0;
@@ -128,7 +128,7 @@ describe('race', () => {
       }
     });
 
-    it('4. closes the iterator when resolving a contender throws, like the built-in', async () => {
+    it('closes the iterator when resolving a contender throws, like the built-in (row 4)', async () => {
       const error = new Error('constructor getter');
       const hostile = Promise.resolve('x');
       Object.defineProperty(hostile, 'constructor', {
@@ -155,7 +155,7 @@ describe('race', () => {
       expect(returned).toBe(2);
     });
 
-    it('4. keeps earlier contenders harmless after an iterator error', async () => {
+    it('keeps earlier contenders harmless after an iterator error (row 4)', async () => {
       let rejectLater!: (reason: unknown) => void;
       const later = new Promise((_, reject) => {
         rejectLater = reject;
@@ -171,13 +171,13 @@ describe('race', () => {
       await afterTicks(5, undefined);
     });
 
-    it('5. settles non-thenables in iteration order', async () => {
+    it('settles non-thenables in iteration order (row 5)', async () => {
       expect(await race(['b', Promise.resolve('a')])).toBe('b');
       expect(await race([Promise.resolve('a'), 'b'])).toBe('a');
       expect(await race([1, 2, 3])).toBe(1);
     });
 
-    it('6. lets the first already-settled contender in iteration order win, fulfilled or rejected', async () => {
+    it('lets the first already-settled contender in iteration order win, fulfilled or rejected (row 6)', async () => {
       const rejected = Promise.reject(new Error('first'));
       rejected.catch(() => {});
       const fulfilled = Promise.resolve('second');
@@ -186,7 +186,7 @@ describe('race', () => {
       expect(await race([fulfilled, rejected])).toBe('second');
     });
 
-    it('6. does not let a previously raced settled promise win out of order', async () => {
+    it('does not let a previously raced settled promise win out of order (row 6)', async () => {
       const a = Promise.resolve('a');
       const b = Promise.resolve('b');
       await race([a]);
@@ -196,7 +196,7 @@ describe('race', () => {
       expect(await race([a, b])).toBe('a');
     });
 
-    it('7. calls a thenable\'s then in a later microtask with resolve and reject', async () => {
+    it('calls a thenable\'s then in a later microtask with resolve and reject (row 7)', async () => {
       const calls: Array<{ sync: boolean; arity: number; types: string[] }> = [];
       let inCall = true;
       const thenable = {
@@ -211,7 +211,7 @@ describe('race', () => {
       expect(calls).toEqual([{ sync: false, arity: 2, types: ['function', 'function'] }]);
     });
 
-    it('7. rejects when then throws or the then getter throws', async () => {
+    it('rejects when then throws or the then getter throws (row 7)', async () => {
       const error = new Error('then');
       await expect(
         race([
@@ -234,7 +234,7 @@ describe('race', () => {
       ).rejects.toBe(getterError);
     });
 
-    it('7. counts only the first resolution of a thenable', async () => {
+    it('counts only the first resolution of a thenable (row 7)', async () => {
       const thenable = {
         then(resolve: (v: unknown) => void, reject: (r: unknown) => void) {
           resolve('first');
@@ -245,7 +245,7 @@ describe('race', () => {
       expect(await race([thenable])).toBe('first');
     });
 
-    it('7. treats functions with a then method as thenables', async () => {
+    it('treats functions with a then method as thenables (row 7)', async () => {
       const fn = Object.assign(() => {}, {
         then(resolve: (v: unknown) => void) {
           resolve('function thenable');
@@ -254,7 +254,7 @@ describe('race', () => {
       expect(await race([fn])).toBe('function thenable');
     });
 
-    it('8. settles every race sharing one promise, twice in one input or across many races', async () => {
+    it('settles every race sharing one promise, twice in one input or across many races (row 8)', async () => {
       let resolve!: (v: string) => void;
       const shared = new Promise<string>((r) => {
         resolve = r;
@@ -267,7 +267,7 @@ describe('race', () => {
       expect(await race([shared])).toBe('shared');
     });
 
-    it('8. settles races sharing a contender in the order they joined, like the built-in', async () => {
+    it('settles races sharing a contender in the order they joined, like the built-in (row 8)', async () => {
       const run = async (racer: (xs: Iterable<unknown>) => Promise<unknown>): Promise<string[]> => {
         const order: string[] = [];
         let resolveShared!: (v: string) => void;
@@ -291,7 +291,7 @@ describe('race', () => {
       expect(await run(race)).toEqual(['y', 'z']);
     });
 
-    it('9. raises no unhandled rejection for losers, and exactly one for an unhandled rejected result', () => {
+    it('raises no unhandled rejection for losers, and exactly one for an unhandled rejected result (row 9)', () => {
       // Unhandled rejections fail a vitest run, so count them in a child.
       const script = `
         import { race } from ${JSON.stringify(new URL('../src/race.ts', import.meta.url).href)};
@@ -309,7 +309,7 @@ describe('race', () => {
       expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ count: 1 });
     });
 
-    it('10. returns a new native promise', () => {
+    it('returns a new native promise (row 10)', () => {
       const p = Promise.resolve(1);
       const result = race([p]);
       expect(result).not.toBe(p);
@@ -317,7 +317,7 @@ describe('race', () => {
       expect(race([]) instanceof Promise).toBe(true);
     });
 
-    it('12. settles in the same microtask turn as the built-in', async () => {
+    it('settles in the same microtask turn as the built-in (row 12)', async () => {
       const scenarios: Array<[string, () => Iterable<unknown>]> = [
         ['value', () => [1]],
         ['resolved promise', () => [Promise.resolve(1)]],
@@ -335,7 +335,7 @@ describe('race', () => {
       }
     });
 
-    it('12. settles in the same microtask turn when a contender was raced before', async () => {
+    it('settles in the same microtask turn when a contender was raced before (row 12)', async () => {
       const settled = Promise.resolve('settled');
       await race([settled]);
       let resolve!: (v: string) => void;
@@ -358,12 +358,12 @@ describe('race', () => {
   });
 
   describe('any', () => {
-    it('11. fulfils with the first fulfilment', async () => {
+    it('fulfils with the first fulfilment (row 11)', async () => {
       expect(await any([Promise.reject(new Error('x')), afterTicks(2, 'b'), afterTicks(1, 'a')])).toBe('a');
       expect(await any(['v', Promise.reject(new Error('x'))])).toBe('v');
     });
 
-    it('11. rejects with an AggregateError whose errors are in iteration order', async () => {
+    it('rejects with an AggregateError whose errors are in iteration order (row 11)', async () => {
       const e1 = new Error('1');
       const e2 = new Error('2');
       const e3 = new Error('3');
@@ -381,7 +381,7 @@ describe('race', () => {
       expect((error as AggregateError).message).toBe('All promises were rejected');
     });
 
-    it('11. rejects at once on an empty input, like Promise.any', async () => {
+    it('rejects at once on an empty input, like Promise.any (row 11)', async () => {
       const ours = any([]);
       const native = Promise.any([]);
       const [o, n] = await Promise.all([outcome(ours), outcome(native)]);
@@ -392,11 +392,11 @@ describe('race', () => {
       expect(await settleTick(() => any([]))).toBe(await settleTick(() => Promise.any([])));
     });
 
-    it('2. rejects with a TypeError on a non-iterable argument', async () => {
+    it('rejects with a TypeError on a non-iterable argument (row 2)', async () => {
       await expect(any(42 as never)).rejects.toBeInstanceOf(TypeError);
     });
 
-    it('4. rejects with an iterator error', async () => {
+    it('rejects with an iterator error (row 4)', async () => {
       function* gen(): Generator<Promise<never>> {
         yield never;
         throw new Error('iter');
@@ -404,7 +404,7 @@ describe('race', () => {
       await expect(any(gen())).rejects.toThrow('iter');
     });
 
-    it('8. settles every any() sharing one promise, including the same promise twice', async () => {
+    it('settles every any() sharing one promise, including the same promise twice (row 8)', async () => {
       let reject!: (r: unknown) => void;
       const shared = new Promise<never>((_, r) => {
         reject = r;
@@ -417,7 +417,7 @@ describe('race', () => {
       for (const p of many) expect(((await p.catch((e: unknown) => e)) as AggregateError).errors).toEqual([error]);
     });
 
-    it('12. settles in the same microtask turn as the built-in', async () => {
+    it('settles in the same microtask turn as the built-in (row 12)', async () => {
       const scenarios: Array<[string, () => Iterable<unknown>]> = [
         ['value', () => [1]],
         ['rejections', () => [Promise.reject(new Error('a')), Promise.reject(new Error('b'))]],
@@ -430,5 +430,62 @@ describe('race', () => {
         });
       }
     });
+  });
+});
+
+// Issue 8, item 6: nothing half-applied when user code throws. A native
+// promise (so it is shared between races) whose `then` throws: the built-ins
+// reject with that error; v0.1 stamped its record on the promise first, so
+// every later race on it hung.
+function promiseWithThrowingThen(value: number, error: Error): Promise<number> {
+  const promise = Promise.resolve(value);
+  Object.defineProperty(promise, 'then', {
+    configurable: true,
+    value: () => {
+      throw error;
+    },
+  });
+  return promise;
+}
+
+function restoreThen(promise: Promise<unknown>): void {
+  delete (promise as { then?: unknown }).then;
+}
+
+describe('user code that throws', () => {
+  it('race rejects with the error of a contender whose then throws, and a later race on it works', async () => {
+    const boom = new Error('then throws');
+    const ours = promiseWithThrowingThen(1, boom);
+    const builtin = promiseWithThrowingThen(1, boom);
+    await expect(race([ours])).rejects.toBe(boom);
+    await expect(Promise.race([builtin])).rejects.toBe(boom);
+    restoreThen(ours);
+    restoreThen(builtin);
+    await expect(race([ours])).resolves.toBe(1);
+    await expect(Promise.race([builtin])).resolves.toBe(1);
+  });
+
+  it('any rejects with the error of a contender whose then throws, and a later any on it works', async () => {
+    const boom = new Error('then throws');
+    const ours = promiseWithThrowingThen(2, boom);
+    const builtin = promiseWithThrowingThen(2, boom);
+    await expect(any([new Promise(() => {}), ours])).rejects.toBe(boom);
+    await expect(Promise.any([new Promise(() => {}), builtin])).rejects.toBe(boom);
+    restoreThen(ours);
+    restoreThen(builtin);
+    await expect(any([ours])).resolves.toBe(2);
+    await expect(Promise.any([builtin])).resolves.toBe(2);
+  });
+
+  it('race rejects like Promise.race for a promise subclass whose then throws', async () => {
+    const boom = new Error('subclass then throws');
+    class Throwing<T> extends Promise<T> {
+      override then(): never {
+        throw boom;
+      }
+    }
+    const contender = new Throwing<number>((resolve) => resolve(3));
+    await expect(race([contender])).rejects.toBe(boom);
+    await expect(Promise.race([contender])).rejects.toBe(boom);
   });
 });

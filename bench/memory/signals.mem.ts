@@ -110,7 +110,7 @@ printHeader(`signals: bytes retained per call (${COUNT.toLocaleString('en-US')} 
   const waits: Array<[string, (promise: Promise<never>, signal: AbortSignal) => Promise<unknown>]> = [
     ['Promise.race([longLived, abortPromise])', raceWrapper],
     ['per-call listener wrapper', perCallWrapper],
-    ['abortable(longLived, signal)', abortable],
+    ['abortable(longLived, { signal })', (promise, signal) => abortable(promise, { signal })],
   ];
   for (const [name, wait] of waits) {
     const bytes = await retained(

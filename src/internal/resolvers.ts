@@ -6,6 +6,12 @@
 // the executor runs synchronously, so the caller reads them back at once and
 // must then call `clearResolvers()`: a slot left set would keep the last
 // promise (and, once settled, its value) alive.
+//
+// Trick: module-level slots every caller must read and clear at once. What it
+// buys over the plain per-call executor closure is measured in
+// bench/tricks.bench.ts, row "resolver slots" (race.ts against a copy that
+// uses the closure). No leak guarantee needs it: the plain closure's context
+// holds only the two functions, and is dropped with the executor.
 
 /** A promise's resolve function. */
 export type Resolve<T = unknown> = (value: T) => void;

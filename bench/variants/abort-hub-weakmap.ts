@@ -1,0 +1,150 @@
+// BENCH VARIANT, not library code: a faithful copy of the file named below with
+// one trick removed, for bench/tricks.bench.ts. Everything else is kept
+// line for line; keep it in step with the original when that changes.
+// Original: src/internal/abort-hub.ts. Removed: the hub stamped on the signal as a private
+// field (base-class return override); a module-level WeakMap instead.
+
+// The shared abort hub: one native `abort` listener per signal for every
+// leakproof subscription on it (onAbort, abortable, delay, anySignal,
+// abortableIterator, Scope).
+//
+// Leak: each `addEventListener('abort', ...)` on a long-lived signal is a
+// listener (and a closure) until removed; Node's EventTarget also scans the
+// whole list for duplicates on every add (O(n)) and warns past 10 listeners.
+//
+// Invariant: the hub is attached to its signal only while it has members and
+// is removed when the last one leaves or the signal aborts, so a signal
+// carries at most one listener from leakproof and none when idle. Members are
+// dropped before any of them runs.
+//
+// User code runs inside the hub: a duck-typed signal's add/removeEventListener
+// and the members' callbacks. A throwing `addEventListener` leaves the hub
+// unchanged (it throws to the joining caller, which has attached nothing
+// else); a throwing `removeEventListener` is reported and never stops a leave
+// or a dispatch, so every primitive's release path runs on to settle its
+// promise (no promise stays pending because a signal's method threw).
+
+/**
+ * Something waiting for a signal to abort through its hub. `abort`
+ * is called at most once, after the hub has already dropped the subscriber,
+ * with the signal's reason; it must ignore the call if the subscriber has
+ * already been released.
+ */
+export interface AbortSubscriber {
+  abort(reason: unknown): void;
+}
+
+/**
+ * The one native `abort` listener leakproof keeps on a signal, and
+ * the subscribers behind it. Attached to the signal while it has members,
+ * removed when the last one leaves or the signal aborts; the record itself is
+ * kept on the signal (see HubStamp) and reused, a fixed few dozen bytes.
+ *
+ * Members run in subscription order: `first` is only taken when the hub is
+ * empty, so it is always older than everything in `more`. Most signals (one
+ * per request) only ever have one member at a time and never allocate `more`.
+ */
+export class AbortHub {
+  readonly signal: AbortSignal;
+  first: AbortSubscriber | null = null;
+  more: Set<AbortSubscriber> | null = null;
+
+  constructor(signal: AbortSignal) {
+    this.signal = signal;
+  }
+
+  /** The native listener (EventTarget calls `handleEvent` on objects). */
+  handleEvent(): void {
+    const signal = this.signal;
+    // A synthetic `dispatchEvent(new Event('abort'))` on a live signal is not
+    // an abort: keep everyone subscribed.
+    if (!signal.aborted) return;
+    // Empty the hub and detach before any subscriber runs, so nothing they do
+    // (subscribing again, disposing each other) sees a half-dispatched hub.
+    const { first, more } = this;
+    this.first = null;
+    this.more = null;
+    detach(this);
+    const reason = signal.reason;
+    if (first !== null) deliverAbort(first, reason);
+    if (more !== null) for (const member of more) deliverAbort(member, reason);
+  }
+}
+
+function deliverAbort(member: AbortSubscriber, reason: unknown): void {
+  try {
+    member.abort(reason);
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+/** Subscribes `subscriber` to `signal` (not aborted) and returns the hub to leave. */
+export function joinAbortHub(signal: AbortSignal, subscriber: AbortSubscriber): AbortHub {
+  let hub = HubStamp.read(signal);
+  if (hub === undefined) {
+    hub = new AbortHub(signal);
+    HubStamp.write(signal, hub);
+  }
+  if (hub.first === null && hub.more === null) {
+    // Empty: attach first, so a throwing foreign addEventListener leaves the hub empty.
+    signal.addEventListener('abort', hub);
+    hub.first = subscriber;
+  } else {
+    (hub.more ??= new Set()).add(subscriber);
+  }
+  return hub;
+}
+
+/**
+ * Unsubscribes; the last member out removes the native listener. Idempotent.
+ * Never throws: an exception from the signal's `removeEventListener` is
+ * reported (see {@link reportError}) after the member has left, so callers can
+ * leave and then settle without a `try`.
+ */
+export function leaveAbortHub(hub: AbortHub, subscriber: AbortSubscriber): void {
+  if (hub.first === subscriber) {
+    hub.first = null;
+  } else {
+    const { more } = hub;
+    if (more === null || !more.delete(subscriber)) return;
+    if (more.size === 0) hub.more = null;
+  }
+  if (hub.first === null && hub.more === null) detach(hub);
+}
+
+function detach(hub: AbortHub): void {
+  try {
+    hub.signal.removeEventListener('abort', hub);
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+// The plain form: hubs in a module-level WeakMap keyed by the signal.
+const hubs = /* @__PURE__ */ new WeakMap<object, AbortHub>();
+const HubStamp = {
+  read(target: object): AbortHub | undefined {
+    return hubs.get(target);
+  },
+  write(target: object, hub: AbortHub): void {
+    hubs.set(target, hub);
+  },
+};
+
+/**
+ * Reports an exception thrown by a listener without stopping the others:
+ * `reportError` where the runtime has one (browsers, Deno, Bun), otherwise
+ * rethrown from a microtask, which Node reports as an uncaught exception just
+ * as it does for a throwing EventTarget listener.
+ */
+export function reportError(error: unknown): void {
+  const reportError = (globalThis as { reportError?: (error: unknown) => void }).reportError;
+  if (typeof reportError === 'function') {
+    reportError(error);
+    return;
+  }
+  queueMicrotask(() => {
+    throw error;
+  });
+}

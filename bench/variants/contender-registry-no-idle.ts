@@ -1,0 +1,192 @@
+// BENCH VARIANT, not library code: a faithful copy of the file named below with
+// one trick removed, for bench/tricks.bench.ts. Everything else is kept
+// line for line; keep it in step with the original when that changes.
+// Original: src/internal/contender-registry.ts. Removed: the idle record on an idle
+// stamped promise kept to hold V8's hidden classes (retainShapes).
+
+// One subscription per contender, shared by every race that waits on it.
+//
+// Leak: `Promise.race` calls `contender.then(resolve, reject)` on every
+// contender, every call. A contender that stays pending (an abort promise, a
+// shutdown promise) keeps each of those reactions, and through `resolve` each
+// race's result promise and its value: ~312 bytes plus the value per race,
+// forever (nodejs/node#17469).
+//
+// Invariant: a native promise gets at most one reaction from us in its
+// lifetime, attached when it is first raced. That reaction reaches only a
+// `Contender` record; races subscribe to and unsubscribe from the record, so
+// once a race settles nothing reachable from a pending contender leads back to
+// that race, its value, its input or its caller. Records are
+// attached to the promise (see Stamp) and hold no reference to it: a record dies
+// with its promise.
+//
+// Ordering: the built-in queues a reaction job per contender at the moment it
+// subscribes, so among contenders that are already settled the first in
+// iteration order wins. We cannot see whether a promise we already subscribed
+// to has settled and its reaction is still queued, so a race joining an
+// existing record does so through a marker job queued at the same point of
+// iteration. The marker either delivers the record's known outcome (the
+// contender had settled: exactly where the built-in's job would run) or joins
+// the record (it had not: the record's own reaction will deliver, in the same
+// microtask turn as the built-in). This is what keeps a previously raced,
+// already-settled promise from winning out of order (the
+// `@watchable/unpromise` bug).
+//
+// Refs: https://github.com/nodejs/node/issues/17469,
+// https://github.com/trpc/trpc/issues/6156, tc39/ecma262 PerformPromiseRace.
+
+import { ReturnsItsArgument } from '../../src/internal/stamp.js';
+
+/** Something waiting on contenders: a race, or one slot of an `any`. */
+export interface Subscriber {
+  /** True once the race it belongs to has settled: late markers must not join. */
+  readonly done: boolean;
+  fulfill(value: unknown): void;
+  reject(reason: unknown): void;
+}
+
+const PENDING = 0;
+const FULFILLED = 1;
+const REJECTED = 2;
+
+/**
+ * The shared subscription state of one native promise. `first` is the fast
+ * path (most promises are raced by one race at a time); `more` holds the rest
+ * and is dropped once empty so an idle long-lived contender costs a fixed few
+ * dozen bytes.
+ */
+export class Contender {
+  status: number = PENDING;
+  /** The outcome once the reaction has run. The promise holds it too, so this adds no lifetime. */
+  outcome: unknown = undefined;
+  first: Subscriber | null = null;
+  more: Set<Subscriber> | null = null;
+
+  add(subscriber: Subscriber): void {
+    // `first` is reused only when nobody else waits: a subscriber joining
+    // after `first` left must still be delivered after those in `more`.
+    if (this.first === null && this.more === null) {
+      this.first = subscriber;
+    } else {
+      (this.more ??= new Set()).add(subscriber);
+    }
+  }
+
+  remove(subscriber: Subscriber): void {
+    // Not `else`: `race([p, p])` can subscribe the same race twice.
+    if (this.first === subscriber) this.first = null;
+    if (this.more !== null) {
+      this.more.delete(subscriber);
+      if (this.more.size === 0) this.more = null;
+    }
+  }
+}
+
+// Finding a promise's record must be cheap: a race runs it per contender.
+// A WeakMap costs ~500 ns per new key (ephemeron tables also slow every major
+// GC), so records are attached to the promise itself as a private field,
+// through the base-class return-override idiom. A private field is invisible
+// to reflection (no `getOwnPropertySymbols`, no proxies), dies with the
+// promise like a WeakMap entry would, and costs ~12 ns. The WeakMap stays as
+// the fallback for a promise that refuses the field (should an engine ever
+// apply non-extensibility to private fields).
+class Stamp extends ReturnsItsArgument {
+  #record: Contender;
+
+  private constructor(target: object, record: Contender) {
+    super(target);
+    this.#record = record;
+  }
+
+  static read(target: object): Contender | undefined {
+    return #record in target ? (target as Stamp).#record : fallback.get(target);
+  }
+
+  static write(target: object, record: Contender): void {
+    try {
+      new Stamp(target, record);
+    } catch {
+      fallback.set(target, record);
+    }
+  }
+}
+
+const fallback = /* @__PURE__ */ new WeakMap<object, Contender>();
+
+/**
+ * Subscribes `subscriber` to `promise` (a native promise, the result of
+ * `Promise.resolve(x)`) and returns the record to unsubscribe from.
+ *
+ * `shared` is false for promises only this call can ever see (converted
+ * thenables and values): they get a record of their own, so a foreign thenable
+ * that never settles holds only that record, never the race.
+ */
+export function subscribe(promise: Promise<unknown>, subscriber: Subscriber, shared: boolean): Contender {
+  let record = shared ? Stamp.read(promise) : undefined;
+  if (record === undefined) {
+    record = new Contender();
+    record.first = subscriber;
+    // Attach before stamping: `then` is user code (an own or inherited
+    // override on a native promise) and may throw. Then the caller gets the
+    // exception, as Promise.race does, and the promise carries no record
+    // without a reaction, which would leave every later race on it pending.
+    attach(promise, record);
+    if (shared) Stamp.write(promise, record);
+    return record;
+  }
+  // An existing record: its promise may already have settled with the
+  // reaction still queued, so join at a marker job queued right here.
+  enqueueMarker(record, subscriber);
+  return record;
+}
+
+// A module-level helper so the two reactions close over the record only:
+// closures created next to the caller's data would pin it (see STYLE.md).
+function attach(promise: Promise<unknown>, record: Contender): void {
+  promise.then(
+    (value) => settle(record, FULFILLED, value),
+    (reason) => settle(record, REJECTED, reason),
+  );
+}
+
+function settle(record: Contender, status: number, outcome: unknown): void {
+  record.status = status;
+  record.outcome = outcome;
+  const { first, more } = record;
+  record.first = null;
+  record.more = null;
+  if (first !== null) deliver(first, status, outcome);
+  if (more !== null) for (const subscriber of more) deliver(subscriber, status, outcome);
+}
+
+function deliver(subscriber: Subscriber, status: number, outcome: unknown): void {
+  if (status === FULFILLED) subscriber.fulfill(outcome);
+  else subscriber.reject(outcome);
+}
+
+// Marker jobs run in FIFO order, like all microtasks, so a flat module-level
+// queue of (record, subscriber) pairs pairs each job with its entry without a
+// closure per job.
+const markerQueue: Array<Contender | Subscriber | null> = [];
+let markerHead = 0;
+const RESOLVED = /* @__PURE__ */ Promise.resolve();
+
+function enqueueMarker(record: Contender, subscriber: Subscriber): void {
+  markerQueue.push(record, subscriber);
+  void RESOLVED.then(runMarker);
+}
+
+function runMarker(): void {
+  const record = markerQueue[markerHead] as Contender;
+  const subscriber = markerQueue[markerHead + 1] as Subscriber;
+  markerQueue[markerHead] = null;
+  markerQueue[markerHead + 1] = null;
+  markerHead += 2;
+  if (markerHead === markerQueue.length) {
+    markerQueue.length = 0;
+    markerHead = 0;
+  }
+  if (subscriber.done) return;
+  if (record.status === PENDING) record.add(subscriber);
+  else deliver(subscriber, record.status, record.outcome);
+}
