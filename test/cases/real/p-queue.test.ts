@@ -10,7 +10,7 @@
 // task's result stays reachable for as long as the signal lives.
 // 9.0.1 removes the listener when the task settles.
 // leakproof: keep 9.0.0, give p-queue no signal, and stop waiting with
-// `abortable(task, signal)`, which subscribes through the shared abort hub and
+// `abortable(task, { signal })`, which subscribes through the shared abort hub and
 // leaves the signal when the task settles.
 //
 // Real parts: the published p-queue 9.0.0 and 9.0.1 (npm aliases
@@ -42,7 +42,7 @@ class TaskResult {
 
 /** The leakproof wait, in one place: the task's promise, or `signal.reason` once it aborts. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return abortable(promise, signal);
+  return abortable(promise, { signal });
 }
 
 function makeQueue(variant: Variant): Queue {
