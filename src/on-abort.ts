@@ -18,6 +18,7 @@
 // lib/internal/event_target.js (the duplicate scan in addEventListener),
 // https://dom.spec.whatwg.org/#interface-AbortSignal.
 
+import { Ring } from './internal/ring.js';
 import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub, reportError as report } from './internal/abort-hub.js';
 import { validateAbortSignal, validateFunction } from './internal/validate.js';
 
@@ -130,21 +131,22 @@ class AbortListenerHandle implements AbortSubscriber, AbortListenerDisposable {
 }
 
 // Deferred calls for already-aborted signals. Trick: microtasks run FIFO, so a
-// flat module-level queue pairs each `runDeferred` job with its handle without
-// a closure per call. What it buys is measured in bench/tricks.bench.ts, row
+// module-level queue pairs each `runDeferred` job with its handle without a
+// closure per call. What it buys is measured in bench/tricks.bench.ts, row
 // "FIFO-paired queues" (onAbort on an aborted signal, against a copy of this
-// file with a closure per call); no leak guarantee needs it. A disposed
-// handle has dropped its listener and is skipped.
-const deferred: Array<AbortListenerHandle | null> = [];
-let deferredHead = 0;
+// file with a closure per call); no leak guarantee needs it. The queue is a
+// Ring, so its storage follows the calls queued now even when the microtask
+// queue never drains (a listener that subscribes again keeps it non-empty).
+// A disposed handle has dropped its listener and is skipped.
+const deferred = /* @__PURE__ */ new Ring<AbortListenerHandle>();
+
+/** Slots behind the deferred-call queue (tests check its storage bound). */
+export function deferredQueueSlots(): number {
+  return deferred.slotCount;
+}
 
 function runDeferred(): void {
-  const handle = deferred[deferredHead]!;
-  deferred[deferredHead++] = null;
-  if (deferredHead === deferred.length) {
-    deferred.length = 0;
-    deferredHead = 0;
-  }
+  const handle = deferred.shift();
   try {
     handle.fireDeferred();
   } catch (error) {

@@ -30,6 +30,7 @@
 // https://github.com/trpc/trpc/issues/6156, tc39/ecma262 PerformPromiseRace.
 
 import { ReturnsItsArgument } from './stamp.js';
+import { Ring } from './ring.js';
 
 /** Something waiting on contenders: a race, or one slot of an `any`. */
 export interface Subscriber {
@@ -189,25 +190,26 @@ function deliver(subscriber: Subscriber, status: number, outcome: unknown): void
 // measured in bench/tricks.bench.ts, row "FIFO-paired queues" (race on
 // promises raced before, against a copy of this file with closures). No leak
 // guarantee needs it: a closure would hold the same pair for the same time.
-const markerQueue: Array<Contender | Subscriber | null> = [];
-let markerHead = 0;
+// The queue is a Ring, so its storage follows the jobs queued now even when
+// the microtask queue never drains.
+const markerQueue = /* @__PURE__ */ new Ring<Contender | Subscriber>();
+
+/** Slots behind the marker queue (tests check its storage bound). */
+export function markerQueueSlots(): number {
+  return markerQueue.slotCount;
+}
+
 const RESOLVED = /* @__PURE__ */ Promise.resolve();
 
 function enqueueMarker(record: Contender, subscriber: Subscriber): void {
-  markerQueue.push(record, subscriber);
+  markerQueue.push(record);
+  markerQueue.push(subscriber);
   void RESOLVED.then(runMarker);
 }
 
 function runMarker(): void {
-  const record = markerQueue[markerHead] as Contender;
-  const subscriber = markerQueue[markerHead + 1] as Subscriber;
-  markerQueue[markerHead] = null;
-  markerQueue[markerHead + 1] = null;
-  markerHead += 2;
-  if (markerHead === markerQueue.length) {
-    markerQueue.length = 0;
-    markerHead = 0;
-  }
+  const record = markerQueue.shift() as Contender;
+  const subscriber = markerQueue.shift() as Subscriber;
   if (subscriber.done) return;
   if (record.status === PENDING) record.add(subscriber);
   else deliver(subscriber, record.status, record.outcome);
