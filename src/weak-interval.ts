@@ -33,12 +33,14 @@ import { invalidArgType, outOfRange, validateBoolean, validateFunction, validate
 /** Options of {@link weakInterval} and {@link weakTimeout}. */
 export interface WeakTimerOptions {
   /**
-   * Whether the timer lets the process exit (`timer.unref()`). Pass `false`
-   * to keep the process alive while the target lives; the timer still holds
-   * the target only weakly. Ignored where timers have no `unref` (browsers).
-   * @default true
+   * Whether the timer keeps the process alive, as `ref` in `timers/promises`
+   * and `delay` – but off by default: a timer that serves an object should not
+   * keep a process running that is otherwise done. Pass `true` to keep the
+   * process alive while the timer runs; the timer still holds the target only
+   * weakly. Ignored where timers have no `unref` (browsers).
+   * @default false
    */
-  unref?: boolean;
+  ref?: boolean;
 }
 
 /** The handle returned by {@link weakInterval} and {@link weakTimeout}. */
@@ -69,8 +71,8 @@ const TIMEOUT_MAX = 2_147_483_647;
  * `weakInterval` is collectable. Once it is collected the timer is cleared
  * (by a `FinalizationRegistry` callback, or on the next tick, whichever comes
  * first) and the callback is dropped. After dispose nothing of the timer
- * remains. `unref`ed by default: the timer never keeps the process alive
- * unless `options.unref` is `false`, and even then it never keeps the target
+ * remains. Not ref'ed by default: the timer never keeps the process alive
+ * unless `options.ref` is `true`, and even then it never keeps the target
  * alive.
  *
  * Does not: wait for an async callback (ticks overlap like `setInterval`'s);
@@ -87,9 +89,8 @@ const TIMEOUT_MAX = 2_147_483_647;
  * @returns A {@link WeakTimer}: `[Symbol.dispose]()` stops the timer.
  * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `target` is not an object,
  * `callback` not a function, `ms` not a number or an option has the wrong
- * type; `ERR_INVALID_ARG_VALUE` for an unknown option (`ref` from
- * `timers/promises` is told to be `unref`: these timers are unref'ed by
- * default, `{ unref: false }` keeps the process alive).
+ * type; `ERR_INVALID_ARG_VALUE` for an unknown option (v0.1's `unref` is
+ * told to be `ref`, with the opposite meaning).
  * @throws {RangeError} `ERR_OUT_OF_RANGE` when `ms` is NaN, negative or above
  * 2^31-1 (where `setInterval` would silently use 1 ms).
  *
@@ -172,15 +173,15 @@ function start<T extends object>(
   if (typeof ms !== 'number') throw invalidArgType('ms', 'of type number', ms);
   if (!(ms >= 0 && ms <= TIMEOUT_MAX)) throw outOfRange('ms', `a number >= 0 and <= ${TIMEOUT_MAX}`, ms);
   validateOptionsBag(options, 'options', TIMER_OPTIONS, TIMER_HINTS);
-  const unref = options?.unref ?? true;
-  validateBoolean(unref, 'options.unref');
-  return new Handle(target, callback as (target: object) => unknown, ms, unref, repeat);
+  const ref = options?.ref ?? false;
+  validateBoolean(ref, 'options.ref');
+  return new Handle(target, callback as (target: object) => unknown, ms, !ref, repeat);
 }
 
-const TIMER_OPTIONS = ['unref'] as const;
-// `ref` is the name in `timers/promises` and on Node's Timeout: here the
-// default is the opposite (unref'ed), so say which option to write.
-const TIMER_HINTS: Readonly<Record<string, string>> = { ref: 'unref' };
+// One vocabulary with `delay` and `timers/promises`: `ref`. v0.1 spelled it
+// `unref` (with the opposite meaning), so say what to write instead.
+const TIMER_OPTIONS = ['ref'] as const;
+const TIMER_HINTS: Readonly<Record<string, string>> = { unref: 'ref (unref: false → ref: true)' };
 
 // When a target is collected, clear its timer at once: with a long period the
 // next tick (which would notice too) may be hours away, and until then the

@@ -6,7 +6,7 @@
 // a live target keeps ticking through GCs.
 //
 // Unref'ed timers are invisible to process.getActiveResourcesInfo(), so they
-// are counted through ticks and the handles' `active` flag; the `unref: false`
+// are counted through ticks and the handles' `active` flag; the `ref: true`
 // variant is counted through getActiveResourcesInfo() as well.
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -74,7 +74,7 @@ class Server {
   readonly timer: WeakTimer;
 
   constructor(ms: number, unref = true) {
-    this.timer = weakInterval(this, (server) => server.checkConnections(), ms, { unref });
+    this.timer = weakInterval(this, (server) => server.checkConnections(), ms, { ref: !unref });
   }
 
   checkConnections(): void {
@@ -115,7 +115,7 @@ class Session {
   readonly timer: WeakTimer;
 
   constructor(ms: number, unref = true) {
-    this.timer = weakTimeout(this, (session) => session.expire(), ms, { unref });
+    this.timer = weakTimeout(this, (session) => session.expire(), ms, { ref: !unref });
   }
 
   expire(): void {
@@ -185,7 +185,7 @@ describe('weakInterval', () => {
       for (const handle of leakyHandles.splice(0)) handle[Symbol.dispose]();
     });
 
-    it('with unref: false and a one-hour period, collection clears the timers (FinalizationRegistry)', async () => {
+    it('with ref: true and a one-hour period, collection clears the timers (FinalizationRegistry)', async () => {
       const before = activeTimeouts();
       const tracker = track();
       const handles: WeakTimer[] = [];

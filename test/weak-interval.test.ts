@@ -3,7 +3,7 @@
 //  2. holds the target only weakly (weak-interval.gc.test.ts)
 //  3. clears itself when the target is collected (weak-interval.gc.test.ts)
 //  4. returns a Disposable that stops it earlier
-//  5. unref'ed by default; `unref: false` keeps the process alive
+//  5. not ref'ed by default; `ref: true` keeps the process alive
 //  6. a one-shot `weakTimeout` counterpart
 //  7. the callback reaches the target only through its argument
 
@@ -67,22 +67,22 @@ describe.each([
       for (const ok of [0, 0.5, 2 ** 31 - 1]) start({}, noop, ok)[Symbol.dispose]();
     });
 
-    it('throws ERR_INVALID_ARG_TYPE naming options and options.unref', () => {
+    it('throws ERR_INVALID_ARG_TYPE naming options and options.ref', () => {
       const a = codeAndName(() => start({}, noop, 10, null as never));
       expect(a).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
       expect(a.message).toContain('"options"');
-      const b = codeAndName(() => start({}, noop, 10, { unref: 'no' as never }));
+      const b = codeAndName(() => start({}, noop, 10, { ref: 'no' as never }));
       expect(b).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
-      expect(b.message).toContain('"options.unref"');
+      expect(b.message).toContain('"options.ref"');
     });
 
-    it('rejects unknown options, naming unref for the timers/promises ref, and a positional signal', () => {
-      const a = codeAndName(() => start({}, noop, 10, { ref: false } as never));
+    it('rejects unknown options, telling v0.1’s unref to be ref, and a positional signal', () => {
+      const a = codeAndName(() => start({}, noop, 10, { unref: false } as never));
       expect(a).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
-      expect(a.message).toMatch(/"options".*"ref".*Did you mean "unref"/);
-      const b = codeAndName(() => start({}, noop, 10, { unreff: true } as never));
+      expect(a.message).toMatch(/"options".*"unref".*Did you mean "ref \(unref: false → ref: true\)"/);
+      const b = codeAndName(() => start({}, noop, 10, { reff: true } as never));
       expect(b).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
-      expect(b.message).toMatch(/"unreff".*Did you mean "unref"/);
+      expect(b.message).toMatch(/"reff".*Did you mean "ref"/);
       const c = codeAndName(() => start({}, noop, 10, new AbortController().signal as never));
       expect(c).toMatchObject({ type: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
       expect(c.message).toContain('{ signal }');
@@ -90,8 +90,8 @@ describe.each([
 
     it('starts no timer when it throws', () => {
       const before = activeTimeouts();
-      expect(() => start({}, noop, 10, { unref: 1 as never })).toThrow(TypeError);
-      expect(() => start({}, noop, -5, { unref: false })).toThrow(RangeError);
+      expect(() => start({}, noop, 10, { ref: 1 as never })).toThrow(TypeError);
+      expect(() => start({}, noop, -5, { ref: true })).toThrow(RangeError);
       expect(activeTimeouts()).toBe(before);
     });
   });
@@ -122,11 +122,11 @@ describe.each([
       expect(calls).toBe(1);
     });
 
-    it('is unref’ed by default and ref’ed with unref: false, until disposed', () => {
+    it('is not ref’ed by default and ref’ed with ref: true, until disposed', () => {
       const before = activeTimeouts();
       const quiet = start({}, noop, 60_000);
       expect(activeTimeouts()).toBe(before);
-      const loud = start({}, noop, 60_000, { unref: false });
+      const loud = start({}, noop, 60_000, { ref: true });
       expect(activeTimeouts()).toBe(before + 1);
       loud[Symbol.dispose]();
       quiet[Symbol.dispose]();

@@ -18,7 +18,7 @@
 //
 // Unref'ed timers are invisible to `process.getActiveResourcesInfo()`, so they
 // are counted by their ticks (a counter that must stop increasing); the ref'ed
-// variant (`unref: false`) is counted through getActiveResourcesInfo() too.
+// variant (`ref: true`) is counted through getActiveResourcesInfo() too.
 //
 // Refs: https://github.com/nodejs/node/issues/48604,
 // https://github.com/nodejs/node/pull/48611.
@@ -71,7 +71,7 @@ class WeakServer {
 
   constructor(unref = true) {
     // The callback reaches the server only through its argument.
-    this.timer = weakInterval(this, checkConnectionsOf, CHECK_MS, { unref });
+    this.timer = weakInterval(this, checkConnectionsOf, CHECK_MS, { ref: !unref });
   }
 
   checkConnections(): void {
