@@ -192,7 +192,14 @@ function scriptName(s: HeapSnapshot, closure: number): string | undefined {
 }
 
 function displayPath(name: string): string {
-  let path = name.startsWith('file://') ? decodeURIComponent(name.slice('file://'.length)) : name;
+  let path = name;
+  if (name.startsWith('file://')) {
+    try {
+      path = decodeURIComponent(name.slice('file://'.length));
+    } catch {
+      path = name.slice('file://'.length); // a stray '%' in a file name: show it undecoded
+    }
+  }
   const cwd = typeof process === 'object' ? process.cwd() : '';
   if (cwd !== '' && path.startsWith(`${cwd}/`)) path = path.slice(cwd.length + 1);
   return path;
@@ -206,13 +213,8 @@ function location(s: HeapSnapshot, node: number, closure: number): string | unde
   return at === undefined ? file : `${file}:${at[1] + 1}:${at[2] + 1}`;
 }
 
-function functionName(s: HeapSnapshot, closure: number): string {
-  const name = nodeName(s, closure);
-  return name === '' ? '' : name;
-}
-
 function describeClosure(s: HeapSnapshot, closure: number): string {
-  const name = functionName(s, closure);
+  const name = nodeName(s, closure);
   // V8 names every result of Function.prototype.bind this way.
   if (name === 'native_bind' || findEdge(s, closure, 'bound_target_function') >= 0) return 'bound function (.bind)';
   const where = location(s, closure, closure);
@@ -222,7 +224,7 @@ function describeClosure(s: HeapSnapshot, closure: number): string {
 
 function describeSuspended(s: HeapSnapshot, generator: number): string {
   const fn = findEdge(s, generator, 'function');
-  const name = fn >= 0 ? functionName(s, fn) : '';
+  const name = fn >= 0 ? nodeName(s, fn) : '';
   const where = fn >= 0 ? location(s, generator, fn) : undefined;
   return `locals of suspended async function ${name === '' ? '(anonymous)' : `\`${name}\``}${where === undefined ? '' : ` (${where})`}`;
 }

@@ -51,7 +51,7 @@ export class SnapshotSession {
    * Opens a session and turns heap object tracking on: only then does
    * `HeapProfiler.getHeapObjectId` answer anything but `'0'`, and the ids it
    * gives stay valid through collections until the snapshot is taken.
-   * @returns undefined when `node:inspector` is not available (the reason is `unavailableReason`).
+   * @returns the session, or a one-line reason when there can be none (no `node:inspector`, refused).
    */
   static async open(): Promise<SnapshotSession | string> {
     const mod = await loadInspector();
