@@ -182,7 +182,7 @@ describe('real case 3: Comlink 4.4.2, worker terminated mid-call (comlink#655)',
       // Nothing settles the calls, so the callers wait forever...
       expect(outcomes.rejections.length + outcomes.fulfilled).toBe(0);
       // ...and each one is reachable from the proxy's pending-call Map through its await.
-      const error = await expectCollectable(callers).catch((e: unknown) => e);
+      const error = await expectCollectable(callers, { explain: true }).catch((e: unknown) => e);
       const grown = (await settledBytes()) - before;
       expect(error).toBeInstanceOf(LeakError);
       expect((error as LeakError).alive).toBe(N);

@@ -256,7 +256,7 @@ describe('real case 4: http.createServer() without listen() (nodejs/node#48604)'
     it('positive control: a constructor starting setInterval(this.method.bind(this)).unref() keeps every instance', async () => {
       const checkers = track();
       createCheckers('eager', checkers, N);
-      const error = await expectCollectable(checkers).catch((e: unknown) => e);
+      const error = await expectCollectable(checkers, { explain: true }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LeakError);
       expect((error as LeakError).alive).toBe(N);
       expect((error as LeakError).labels).toContain('eager checker 0');

@@ -92,7 +92,7 @@ describe('real case 2: p-queue add(fn, { signal }) with one long-lived signal', 
       expect(queue.size + queue.pending).toBe(0);
       expect(abortListeners(shutdown.signal)).toBe(N);
       const grown = (await settledBytes()) - before;
-      const error = await expectCollectable(results).catch((e: unknown) => e);
+      const error = await expectCollectable(results, { explain: true }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LeakError);
       // Every result, not stragglers: each listener's promise holds its race.
       expect((error as LeakError).alive).toBe(N);

@@ -225,7 +225,7 @@ describe('real case 1: tRPC v11 WebSocket subscription (trpc/trpc#6156)', () => 
         await stream(harness, payloads, N);
         expect(harness.received()).toBe(N);
         const grown = (await settledBytes()) - before;
-        const error = await expectCollectable(payloads).catch((e: unknown) => e);
+        const error = await expectCollectable(payloads, { explain: true }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(LeakError);
         // Every payload, not stragglers: the abort promise holds every race.
         expect((error as LeakError).alive).toBe(N);
