@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+// src/eslint/version.ts reads these; tsup defines them for the build.
+const define = { __LEAKPROOF_NAME__: JSON.stringify(pkg.name), __LEAKPROOF_VERSION__: JSON.stringify(pkg.version) };
 
 // Two projects: `unit` (behaviour, properties, types) runs in parallel threads;
 // `gc` needs a real `gc()` and a heap of its own, so it runs in forked processes
@@ -8,6 +13,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        define,
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
@@ -16,6 +22,7 @@ export default defineConfig({
         },
       },
       {
+        define,
         test: {
           name: 'gc',
           include: ['test/**/*.gc.test.ts', 'test/cases/**/*.test.ts'],
