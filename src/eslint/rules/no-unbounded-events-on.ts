@@ -111,7 +111,10 @@ export const noUnboundedEventsOn: Rule.RuleModule = {
             } else {
               const tokenAfter = sourceCode.getTokenAfter(specifier);
               const tokenBefore = sourceCode.getTokenBefore(specifier);
-              if (tokenAfter?.value === ',') fixes.push(fixer.removeRange([specifier.range![0], tokenAfter.range[1]]));
+              if (tokenAfter?.value === ',') {
+                const next = sourceCode.getTokenAfter(tokenAfter);
+                fixes.push(fixer.removeRange([specifier.range![0], next ? next.range[0] : tokenAfter.range[1]]));
+              }
               else if (tokenBefore?.value === ',') fixes.push(fixer.removeRange([tokenBefore.range[0], specifier.range![1]]));
               else return null;
               fixes.push(fixer.insertTextAfter(declaration, "\nimport { on } from 'leakproof';"));

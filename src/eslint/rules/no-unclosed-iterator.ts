@@ -83,8 +83,8 @@ export const noUnclosedIterator: Rule.RuleModule = {
               messageId: 'wrapInFinally',
               data: { close },
               fix(fixer) {
-                const indent = ' '.repeat(loop.loc!.start.column);
                 const labelled = parentOf(loop)?.type === 'LabeledStatement' ? parentOf(loop)! : loop;
+                const indent = /^\s*/.exec(sourceCode.lines[labelled.loc!.start.line - 1] ?? '')![0];
                 return fixer.replaceText(
                   labelled,
                   `try {\n${indent}  ${sourceCode.getText(labelled)}\n${indent}} finally {\n${indent}  ${close}\n${indent}}`,
