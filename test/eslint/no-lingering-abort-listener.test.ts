@@ -145,7 +145,7 @@ async function subscribe(controller, iterator) {
     },
     {
       name: 'a removal from a different signal does not count',
-      code: "function f(signal, other) { other.signal.addEventListener('abort', a); signal.removeEventListener('abort', a); }",
+      code: "function f(requestSignal, shutdownSignal) { shutdownSignal.addEventListener('abort', a); requestSignal.removeEventListener('abort', a); }",
       errors: 'lingering',
       suggestion: null,
     },

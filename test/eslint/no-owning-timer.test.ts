@@ -26,6 +26,10 @@ ruleTests('no-owning-timer', noOwningTimer, 'useWeak', {
     { name: 'a re-arming timeout cleared in close()', code: 'class P { schedule() { this.t = setTimeout(() => { this.poll(); this.schedule(); }, 1000); } close() { clearTimeout(this.t); } }' },
     { name: 'a local setInterval that is not the global', code: 'const setInterval = (f) => f;\nclass A { m() { setInterval(() => this.x(), 1); } }' },
     { name: 'a timer cleared in a _close method', code: 'class A { constructor() { this._t = setInterval(this._tick.bind(this), 5); } _close() { clearInterval(this._t); } }' },
+    {
+      name: 'a weak-timer handle: the timer owns the handle, the handle reaches its owner weakly',
+      code: 'class Handle {\n  constructor(target, ms) {\n    this.ref = new WeakRef(target);\n    const timer = setInterval(tick, ms, this);\n    timer.unref();\n    this.timer = timer;\n  }\n  release() { const timer = this.timer; clearInterval(timer); }\n}',
+    },
     { name: 'TypeScript: a field timer cleared in dispose()', ts: true, code: 'class Cache {\n  #timer: NodeJS.Timeout = setInterval(() => this.prune(), 60_000);\n  prune(): void {}\n  dispose(): void { clearInterval(this.#timer); }\n}' },
     { name: 'TypeScript: a started timer cleared in close with a non-null assertion', ts: true, code: 'class W {\n  private timer?: NodeJS.Timeout;\n  start(): void { this.timer = setInterval(() => this.tick(), 100); }\n  tick(): void {}\n  close(): void { clearInterval(this.timer!); }\n}' },
   ],

@@ -199,10 +199,13 @@ function isRemoved(context: Rule.RuleContext, receiverText: string, listener: ES
       if (inline && node === listenerNode) return 'skip';
       if (kind === 'add' && node.type === 'CallExpression' && isMember(unwrapTS(node.callee), 'removeEventListener')) {
         const callee = unwrapTS(node.callee) as ESTree.MemberExpression;
-        if (chainText(callee.object) !== receiverText || staticName(node.arguments[0]) !== 'abort') return undefined;
+        if (!sameName(chainText(callee.object), receiverText) || staticName(node.arguments[0]) !== 'abort') return undefined;
         const removedListener = node.arguments[1] && chainText(node.arguments[1]);
-        // An inline function cannot be removed by name; a named one must match.
-        if (!inline && removedListener !== undefined && removedListener === listenerText) {
+        // An inline function cannot be removed by name; a named one must match
+        // (by its last name: `this.#onAbort` is often removed through a local
+        // `onAbort`). A listener object that removes itself (`handleEvent`)
+        // is removed as `this`.
+        if (!inline && removedListener !== undefined && (sameName(removedListener, listenerText) || removedListener === 'this')) {
           if (!listenerNode || !isInsideListenerOf(node, listenerText, context)) removed = true;
         }
       }
@@ -220,6 +223,13 @@ function isRemoved(context: Rule.RuleContext, receiverText: string, listener: ES
     sourceCode,
   );
   return removed;
+}
+
+/** Whether two member chains end in the same name (`hub.signal` and `signal`; `this.#onAbort` and `onAbort`). */
+function sameName(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const last = (text: string): string => text.slice(text.lastIndexOf('.') + 1).replace(/^[#_]+/, '');
+  return a === b || last(a) === last(b);
 }
 
 /** Whether `node` sits inside the function that a named listener refers to (removal on abort only). */

@@ -9,7 +9,7 @@
 // Invariant: a report names a timer created in a class, whose callback reaches
 // the instance, which recurs, and which either is unref'd at construction or
 // is not cleared by any closing method of the class.
-import type { Rule } from 'eslint';
+import type { Rule, Scope } from 'eslint';
 import type * as ESTree from 'estree';
 import {
   DOCS_BASE,
@@ -44,7 +44,8 @@ export const noOwningTimer: Rule.RuleModule = {
         'argument), and the timer is either `unref()`\'d and started in the constructor or a field initialiser, or ' +
         'never cleared (`clearInterval`/`clearTimeout`/`.close()`/`[Symbol.dispose]()` on the stored handle) in a ' +
         'closing method: `close`, `dispose`, `destroy`, `stop`, `shutdown`, `[Symbol.dispose]`, … (a method whose ' +
-        'name starts with a closing verb), directly or through one `this.method()` call. Such a timer is long-lived: ' +
+        'name starts with a closing verb), directly or through one `this.method()` call. A cleared timer in a class that ' +
+        'holds a `new WeakRef(…)` (a weak-timer handle) is not reported. Such a timer is long-lived: ' +
         'it runs until cleared, and the timer list is a GC root.',
       recommended: true,
       url: `${DOCS_BASE}leakproofno-owning-timer`,
@@ -83,26 +84,49 @@ export const noOwningTimer: Rule.RuleModule = {
             unrefChained = true;
           }
         }
+        const whole = expression;
+        // `repeat ? setInterval(…) : setTimeout(…)` stores whichever was made.
+        while (parentOf(expression)?.type === 'ConditionalExpression' && (parentOf(expression) as ESTree.ConditionalExpression).test !== expression) {
+          expression = parentOf(expression)!;
+        }
         const holder = parentOf(expression);
-        const store =
+        let local: string | undefined;
+        let store =
           holder?.type === 'AssignmentExpression' && holder.right === expression
             ? chainText(holder.left)
             : holder?.type === 'PropertyDefinition' && holder.value === expression
               ? `this.${staticName(holder.key, holder.computed)}`
               : undefined;
-        const unref = unrefChained || (store !== undefined && callsOn(classBody, store, 'unref', sourceCode));
+        // `const timer = setInterval(…); this.#timer = timer;`
+        if (holder?.type === 'VariableDeclarator' && holder.id.type === 'Identifier') {
+          local = holder.id.name;
+          const variable = sourceCode.getDeclaredVariables(holder)[0];
+          for (const reference of variable?.references ?? []) {
+            const parent = parentOf(reference.identifier);
+            if (parent?.type === 'AssignmentExpression' && parent.right === reference.identifier) {
+              store = chainText(parent.left);
+            }
+          }
+        }
+        const unref =
+          unrefChained ||
+          (store !== undefined && callsOn(classBody, store, 'unref', sourceCode)) ||
+          (local !== undefined && callsOn(enclosingMember(node, classBody) ?? classBody, local, 'unref', sourceCode));
         const atConstruction =
           member?.type === 'PropertyDefinition' ||
           (member?.type === 'MethodDefinition' && member.kind === 'constructor');
         const cleared = store !== undefined && clearedOnClose(classBody, store, sourceCode);
         if (cleared && !(unref && atConstruction)) return;
+        // The weak-timer pattern itself: the timer owns a small handle that
+        // reaches its real owner through a WeakRef and is cleared by the handle.
+        if (cleared && some(classBody, (n) => n.type === 'NewExpression' && unwrapTS(n.callee).type === 'Identifier' && (unwrapTS(n.callee) as ESTree.Identifier).name === 'WeakRef', sourceCode)) return;
 
         const replacement = timer === 'setInterval' ? 'weakInterval' : 'weakTimeout';
         const why = !cleared
           ? ' and nothing in a closing method clears it'
           : ' and it is unref()\'d at construction, so an instance never closed stays';
         const param = freeName(context, 'self', callback);
-        const fixable = suggestionFixes(context, node, callback, param, store, unrefChained, classBody);
+        const fixable = whole !== expression ? undefined : suggestionFixes(context, node, callback, param, store, unrefChained, classBody);
         context.report({
           node,
           messageId: 'owning',
@@ -115,7 +139,7 @@ export const noOwningTimer: Rule.RuleModule = {
                   fix(fixer) {
                     const imports = importFixes(context, fixer, replacement, node);
                     if (!imports) return null;
-                    return [...fixable(fixer, replacement, unrefChained ? expression : node), ...imports];
+                    return [...fixable(fixer, replacement, whole), ...imports];
                   },
                 },
               ]
@@ -223,9 +247,9 @@ function rearms(context: Rule.RuleContext, callback: ESTree.Node, member: Node |
   );
 }
 
-function callsOn(classBody: ESTree.ClassBody, store: string, method: string, sourceCode: Rule.RuleContext['sourceCode']): boolean {
+function callsOn(root: ESTree.Node, store: string, method: string, sourceCode: Rule.RuleContext['sourceCode']): boolean {
   return some(
-    classBody,
+    root,
     (node) =>
       node.type === 'CallExpression' &&
       node.callee.type === 'MemberExpression' &&
@@ -236,6 +260,15 @@ function callsOn(classBody: ESTree.ClassBody, store: string, method: string, sou
 }
 
 function clears(root: ESTree.Node, store: string, sourceCode: Rule.RuleContext['sourceCode']): boolean {
+  // `const timer = this.#timer; … clearInterval(timer)` names the handle through a local.
+  const isHandle = (node: ESTree.Node): boolean => {
+    if (chainText(node) === store) return true;
+    const expression = unwrapTS(node);
+    if (expression.type !== 'Identifier') return false;
+    const variable = findVariable(sourceCode, expression);
+    const init = variable && initializerOf(variable);
+    return !!init && chainText(init) === store;
+  };
   return some(
     root,
     (node) => {
@@ -243,15 +276,23 @@ function clears(root: ESTree.Node, store: string, sourceCode: Rule.RuleContext['
       const callee = unwrapTS(node.callee);
       const name = callee.type === 'Identifier' ? callee.name : memberName(callee);
       if ((name === 'clearInterval' || name === 'clearTimeout') && node.arguments[0]) {
-        return chainText(node.arguments[0]) === store;
+        return isHandle(node.arguments[0]);
       }
-      if (callee.type === 'MemberExpression' && chainText(callee.object) === store) {
+      if (callee.type === 'MemberExpression' && isHandle(callee.object)) {
         return name === 'close' || isDisposeKey(callee);
       }
       return false;
     },
     sourceCode,
   );
+}
+
+function findVariable(sourceCode: Rule.RuleContext['sourceCode'], identifier: ESTree.Identifier): Scope.Variable | undefined {
+  for (let scope: Scope.Scope | null = sourceCode.getScope(identifier); scope; scope = scope.upper) {
+    const variable = scope.set.get(identifier.name);
+    if (variable) return variable;
+  }
+  return undefined;
 }
 
 function isDisposeKey(member: ESTree.MemberExpression): boolean {
