@@ -13,10 +13,8 @@ export default defineConfig({
   // carries its own copy of the few validators it shares with the main entry),
   // and a bundler tree-shakes within it.
   splitting: false,
-  // `leakproof/eslint` has a default export only (ESLint's plugin convention):
-  // `require('leakproof/eslint')` returns the plugin itself, not `{ default }`.
-  cjsInterop: true,
-  // The plugin's `meta.version` (ESLint's cache key), read here so the plugin reads no file at run time.
+  // The ESLint plugin's `meta.version` (ESLint's cache key), read here so the
+  // plugin reads no file at run time (src/eslint/version.ts).
   define: { __LEAKPROOF_NAME__: JSON.stringify(pkg.name), __LEAKPROOF_VERSION__: JSON.stringify(pkg.version) },
   treeshake: true,
   target: 'node20',

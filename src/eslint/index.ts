@@ -75,3 +75,9 @@ plugin.configs.recommended = {
 };
 
 export default plugin;
+
+// The same members as named exports, so that `require('leakproof/eslint')`
+// (which sees the module namespace) has `configs.recommended` too, and the
+// CommonJS types match the CommonJS file without `export =`.
+const { meta, configs } = plugin;
+export { meta, rules, configs };
