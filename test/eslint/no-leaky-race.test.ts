@@ -49,6 +49,23 @@ run(async () => {
 }`,
     },
     {
+      name: 'p-queue 9.0.1 as shipped: the abort promise\'s listener is removed in finally',
+      code: `class Queue {
+  async run(operation, signal) {
+    let eventListener;
+    try {
+      operation = Promise.race([operation, new Promise((_resolve, reject) => {
+        eventListener = () => reject(signal.reason);
+        signal.addEventListener('abort', eventListener, { once: true });
+      })]);
+      return await operation;
+    } finally {
+      if (eventListener) signal.removeEventListener('abort', eventListener);
+    }
+  }
+}`,
+    },
+    {
       name: 'Solana web3.js fixed: safeRace against the abort promise',
       code: `const abortPromise = new Promise((_, reject) => { signal.addEventListener('abort', () => reject(signal.reason)); });
 while (true) {

@@ -73,6 +73,24 @@ async function subscribe(controller, iterator) {
       code: "import { addAbortListener } from 'node:events';\nasync function f(signal) { using d = addAbortListener(signal, () => stop()); await work(); }",
     },
     {
+      name: 'tRPC rc.599 ws adapter: onabort on the per-subscription controller dies with it',
+      code: `function subscribe(iterable) {
+  const abortController = new AbortController();
+  const abortPromise = new Promise((resolve) => { abortController.signal.onabort = () => resolve('abort'); });
+  return { abortController, abortPromise };
+}`,
+    },
+    {
+      name: 'lru-cache: a per-fetch controller created in the enclosing method',
+      code: `class Cache {
+  backgroundFetch(k) {
+    const ac = new AbortController();
+    const pcall = (res) => { ac.signal.addEventListener('abort', () => res(undefined)); };
+    return new Promise(pcall);
+  }
+}`,
+    },
+    {
       name: 'TypeScript: a typed listener removed in finally',
       ts: true,
       code: `export async function run(signal: AbortSignal): Promise<void> {
@@ -101,7 +119,7 @@ async function subscribe(controller, iterator) {
       suggestion: null,
     },
     {
-      name: 'tRPC rc.599: onabort assigned per subscription and never reset',
+      name: 'onabort assigned on a signal from outside and never reset',
       code: `const abortPromise = new Promise((resolve) => {
   abortController.signal.onabort = () => resolve('abort');
 });`,
@@ -166,6 +184,33 @@ async function subscribe(controller, iterator) {
       code: "import { race } from 'leakproof';\nexport async function f(signal) {\n  signal.addEventListener('abort', stop);\n  await race([a(), b()]);\n}",
       errors: 'lingering',
       suggestion: "import { race, onAbort } from 'leakproof';\nexport async function f(signal) {\n  using abortListener = onAbort(signal, stop);\n  await race([a(), b()]);\n}",
+    },
+    {
+      name: 'vitest runner (corpus): every wrapped call adds a listener to the run signal',
+      code: `function withCancel(fn, signal) {
+  return function run(...args) {
+    return new Promise((resolve, reject) => {
+      signal.addEventListener('abort', () => reject(signal.reason));
+      Promise.resolve(fn(...args)).then(resolve, reject);
+    });
+  };
+}`,
+      errors: 'lingering',
+      suggestion: null,
+    },
+    {
+      name: 'tRPC anySignal fallback (corpus): listeners on every source removed only on abort',
+      code: `export function anySignal(...signals) {
+  const ac = new AbortController();
+  for (const signal of signals) signal.addEventListener('abort', trigger, { once: true });
+  return ac.signal;
+  function trigger() {
+    ac.abort();
+    for (const signal of signals) signal.removeEventListener('abort', trigger);
+  }
+}`,
+      errors: 'lingering',
+      suggestion: null,
     },
     {
       name: 'TypeScript: a typed signal parameter with once',

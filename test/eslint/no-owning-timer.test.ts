@@ -25,6 +25,7 @@ ruleTests('no-owning-timer', noOwningTimer, 'useWeak', {
     { name: 'a nested plain function does not see this', code: 'class A { m() { setInterval(function () { tick(); }, 1000); } }' },
     { name: 'a re-arming timeout cleared in close()', code: 'class P { schedule() { this.t = setTimeout(() => { this.poll(); this.schedule(); }, 1000); } close() { clearTimeout(this.t); } }' },
     { name: 'a local setInterval that is not the global', code: 'const setInterval = (f) => f;\nclass A { m() { setInterval(() => this.x(), 1); } }' },
+    { name: 'vitest summary reporter (corpus): cleared in a lifecycle method ending in End', code: 'class Reporter { startTimers() { this.d = setInterval(() => { this.duration = now(); }, 100).unref(); } onTestRunEnd() { clearInterval(this.d); } }' },
     { name: 'a timer cleared in a _close method', code: 'class A { constructor() { this._t = setInterval(this._tick.bind(this), 5); } _close() { clearInterval(this._t); } }' },
     {
       name: 'a weak-timer handle: the timer owns the handle, the handle reaches its owner weakly',

@@ -20,6 +20,7 @@ import {
   isModuleLevel,
   isThisMemberChain,
   memberName,
+  chainText,
   contains,
   importFixes,
   parentOf,
@@ -286,15 +287,34 @@ function isAbortPromise(context: Rule.RuleContext, node: ESTree.Node, depth = 0)
   return !!fn && returnedExpressions(fn, context.sourceCode).some((result) => isAbortPromise(context, result, depth + 1));
 }
 
+/**
+ * Whether an executor adds an abort listener that nothing removes: a listener
+ * held in a binding that some `removeEventListener('abort', thatBinding)` in
+ * the file takes off again does not keep the promise pending forever.
+ */
 function addsAbortListener(context: Rule.RuleContext, fn: ESTree.Node): boolean {
+  const sourceCode = context.sourceCode;
   return some(
     fn,
-    (node) =>
-      (node.type === 'CallExpression' &&
-        isMember(node.callee, 'addEventListener') &&
-        staticName(node.arguments[0]) === 'abort') ||
-      (node.type === 'AssignmentExpression' && isMember(node.left, 'onabort')),
-    context.sourceCode,
+    (node) => {
+      if (node.type === 'AssignmentExpression' && isMember(node.left, 'onabort')) return true;
+      if (!(node.type === 'CallExpression' && isMember(node.callee, 'addEventListener') && staticName(node.arguments[0]) === 'abort')) {
+        return false;
+      }
+      const listener = node.arguments[1] && chainText(node.arguments[1]);
+      if (listener === undefined) return true;
+      return !some(
+        sourceCode.ast,
+        (other) =>
+          other.type === 'CallExpression' &&
+          isMember(other.callee, 'removeEventListener') &&
+          staticName(other.arguments[0]) === 'abort' &&
+          other.arguments[1] !== undefined &&
+          chainText(other.arguments[1]) === listener,
+        sourceCode,
+      );
+    },
+    sourceCode,
   );
 }
 

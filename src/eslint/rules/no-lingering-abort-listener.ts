@@ -24,6 +24,7 @@ import {
   initializerOf,
   isFunction,
   isMember,
+  isModuleLevel,
   memberName,
   parentOf,
   resolve,
@@ -40,8 +41,8 @@ export const noLingeringAbortListener: Rule.RuleModule = {
       description:
         'Disallow `abort` listeners that are removed only when the signal aborts. Reported: ' +
         "`x.addEventListener('abort', listener[, options])` and `x.onabort = listener` where `x` is signal-like " +
-        '(its last name contains "signal", or it is initialised from `….signal`) and long-lived: not an ' +
-        '`AbortController`\'s signal or `AbortSignal.timeout()` created in the same function. ' +
+        '(its last name ends in "signal", or it is initialised from `….signal`) and long-lived: not the signal of an ' +
+        '`AbortController` or an `AbortSignal.timeout()` created inside a function (one per call). ' +
         "Not reported when the options carry a `signal` (tied to the operation), when the same file calls " +
         "`removeEventListener('abort', <same listener>)` on the same receiver outside the listener, or sets " +
         '`x.onabort = null` outside the listener. `{ once: true }` is not a removal.',
@@ -162,11 +163,12 @@ function isSignalFactory(node: ESTree.Node): boolean {
 function isLocalSignal(context: Rule.RuleContext, receiver: ESTree.Node, at: ESTree.Node): boolean {
   const expression = unwrapTS(receiver);
   const fn = enclosingFunction(at);
+  // Created in a function around the listener (not at module level): one per call.
   const local = (identifier: ESTree.Identifier, test: (init: ESTree.Node) => boolean): boolean => {
     const variable = resolve(context, identifier);
     const init = variable && initializerOf(variable);
     if (!init || !test(unwrapTS(init))) return false;
-    return fn !== undefined && contains(fn, variable.defs[0]!.name);
+    return fn !== undefined && !isModuleLevel(variable);
   };
   if (expression.type === 'MemberExpression' && memberName(expression) === 'signal') {
     const owner = unwrapTS(expression.object);

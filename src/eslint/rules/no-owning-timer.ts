@@ -30,6 +30,8 @@ import {
 } from '../utils.js';
 
 const CLOSING = /^(close|dispose|destroy|stop|shutdown|terminate|end|disconnect|teardown|clean|abort|cancel|clear|reset|detach|unsubscribe|kill|quit|exit|release|free|finish|unmount|unref|dispose)/i;
+/** A closing verb as a later camelCase word: `onClose`, `handleDestroy`, `onTestRunEnd`. */
+const CLOSING_WORD = /(Close|Dispose|Destroy|Stop|Shutdown|Terminate|End|Disconnect|Teardown|Cleanup|Abort|Cancel|Clear|Reset|Detach|Unsubscribe|Kill|Quit|Exit|Release|Finish|Unmount)(?![a-z])/;
 const CLOSING_SYMBOLS = new Set(['Symbol.dispose', 'Symbol.asyncDispose']);
 const TIMER_OBJECTS = new Set(['globalThis', 'global', 'window', 'self', 'timers']);
 
@@ -44,7 +46,7 @@ export const noOwningTimer: Rule.RuleModule = {
         'argument), and the timer is either `unref()`\'d and started in the constructor or a field initialiser, or ' +
         'never cleared (`clearInterval`/`clearTimeout`/`.close()`/`[Symbol.dispose]()` on the stored handle) in a ' +
         'closing method: `close`, `dispose`, `destroy`, `stop`, `shutdown`, `[Symbol.dispose]`, … (a method whose ' +
-        'name starts with a closing verb), directly or through one `this.method()` call. A cleared timer in a class that ' +
+        'name starts with a closing verb or has one as a later camelCase word, like `onClose` or `onRunEnd`), directly or through one `this.method()` call. A cleared timer in a class that ' +
         'holds a `new WeakRef(…)` (a weak-timer handle) is not reported. Such a timer is long-lived: ' +
         'it runs until cleared, and the timer list is a GC root.',
       recommended: true,
@@ -307,7 +309,7 @@ function methodName(member: ESTree.MethodDefinition): string | undefined {
 function isClosing(member: ESTree.MethodDefinition): boolean {
   const name = methodName(member);
   if (name === undefined) return false;
-  return CLOSING_SYMBOLS.has(name) || CLOSING.test(name);
+  return CLOSING_SYMBOLS.has(name) || CLOSING.test(name) || CLOSING_WORD.test(name);
 }
 
 /** Whether a closing method clears `store`, directly or through one `this.method()` call. */
