@@ -11,6 +11,7 @@ ruleTests('no-unbounded-cache', noUnboundedCache, 'useLRU', {
     { name: 'a Map exported by name later', code: 'const registry = new Map();\nfunction register(k, v) { registry.set(k, v); }\nexport { registry, register };' },
     { name: 'a Map passed to other code', code: 'const cache = new Map();\ninstallPruner(cache);\nexport function put(k, v) { cache.set(k, v); }' },
     { name: 'a Map filled at module level only', code: "const names = new Map();\nnames.set('a', 1);\nnames.set('b', 2);\nexport const lookup = (k) => names.get(k);" },
+    { name: 'a table filled at load through a helper called only from the top level', code: "const messages = new Map();\nfunction E(code, text) { messages.set(code, text); }\nE('ERR_A', 'a');\nE('ERR_B', 'b');\nexport const message = (code) => messages.get(code);" },
     { name: 'a lookup table built from entries', code: "const table = new Map([['a', 1]]);\nexport function add(k) { table.set(k, 2); }" },
     { name: 'an array that is spliced', code: 'const queue = [];\nexport function push(x) { queue.push(x); }\nexport function take() { return queue.splice(0, 1)[0]; }' },
     { name: 'an array whose length is checked', code: 'const log = [];\nexport function record(x) { if (log.length < 1000) log.push(x); }' },
@@ -47,6 +48,12 @@ ruleTests('no-unbounded-cache', noUnboundedCache, 'useLRU', {
       code: 'const handlers = Object.create(null);\nexport function on(name, fn) { handlers[name + Math.random()] = fn; }',
       errors: 'unbounded',
       suggestion: null,
+    },
+    {
+      name: 'a helper that fills the Map is also exported (callable after load)',
+      code: "const messages = new Map();\nexport function E(code, text) { messages.set(code, text); }\nE('ERR_A', 'a');",
+      errors: 'unbounded',
+      suggestion: "import { LRU } from 'leakproof';\nconst messages = new LRU({ max: 1000 });\nexport function E(code, text) { messages.set(code, text); }\nE('ERR_A', 'a');",
     },
     {
       name: 'an array of history that only grows',

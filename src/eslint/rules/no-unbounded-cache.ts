@@ -136,7 +136,7 @@ export const noUnboundedCache: Rule.RuleModule = {
         const verdict = classifyUse(use, kind);
         if (verdict === 'escape' || verdict === 'shrink') return;
         if (verdict.startsWith('grow:')) {
-          if (!grower && enclosingFunction(use)) grower = verdict.slice(5);
+          if (!grower && growsAfterLoad(context, use)) grower = verdict.slice(5);
         }
         const parent = parentOf(use);
         const method = parent?.type === 'MemberExpression' && parent.object === use ? memberName(parent) : undefined;
@@ -166,6 +166,33 @@ export const noUnboundedCache: Rule.RuleModule = {
     }
   },
 };
+
+/**
+ * Whether a write runs after the module has loaded: inside a function that is
+ * not only ever called from the module's top level (a helper that fills a
+ * table at load time, like Node's `E(code, message)`, is initialisation).
+ */
+function growsAfterLoad(context: Rule.RuleContext, use: ESTree.Node): boolean {
+  const fn = enclosingFunction(use);
+  if (!fn) return false;
+  if (enclosingFunction(fn)) return true;
+  let name: ESTree.Identifier | undefined;
+  if (fn.type === 'FunctionDeclaration' && fn.id) name = fn.id;
+  const parent = parentOf(fn);
+  if (!name && parent?.type === 'VariableDeclarator' && parent.id.type === 'Identifier') name = parent.id;
+  if (!name) return true;
+  // Exported: other modules may call it at any time.
+  if (parent?.type === 'ExportNamedDeclaration' || parent?.type === 'ExportDefaultDeclaration') return true;
+  if (isExported(context.sourceCode.ast, name.name)) return true;
+  const variable = context.sourceCode.getDeclaredVariables(fn.type === 'FunctionDeclaration' ? fn : parent!)[0];
+  if (!variable) return true;
+  const uses = variable.references.filter((reference) => !reference.init);
+  if (uses.length === 0) return true;
+  return uses.some((reference) => {
+    const call = parentOf(reference.identifier);
+    return !(call?.type === 'CallExpression' && call.callee === reference.identifier && !enclosingFunction(call));
+  });
+}
 
 function findInTopLevel(context: Rule.RuleContext, name: string): Scope.Variable | undefined {
   const global = context.sourceCode.scopeManager.globalScope;
