@@ -71,17 +71,13 @@ export function memberName(node: ESTree.Node): string | undefined {
   return staticName(node.property, node.computed);
 }
 
-/** Whether `node` is `object.name` (or `object['name']`) for an `object` accepted by `objectTest`. */
+/** Whether `node` is `….name` (or `…['name']`). */
 export function isMember(node: ESTree.Node | null | undefined, name: string): node is ESTree.MemberExpression {
   return !!node && node.type === 'MemberExpression' && memberName(node) === name;
 }
 
-/** Whether `node` is a call `….name(…)`. */
-export function isMethodCall(node: ESTree.Node | null | undefined, name: string): node is ESTree.CallExpression {
-  return !!node && node.type === 'CallExpression' && isMember(node.callee, name);
-}
 
-/** Strips TypeScript-only wrappers (`x as T`, `x!`, `<T>x`, `x satisfies T`) and parentheses-free chains. */
+/** Strips TypeScript-only wrappers (`x as T`, `x!`, `<T>x`, `x satisfies T`) and optional-chain wrappers. */
 export function unwrapTS(node: ESTree.Node): ESTree.Node {
   let current = node;
   while (TRANSPARENT.has(current.type)) current = (current as unknown as { expression: ESTree.Node }).expression;
@@ -157,10 +153,6 @@ export function initializerOf(variable: Scope.Variable): ESTree.Expression | und
   return declarator.init ?? undefined;
 }
 
-/** Every write to `variable` after its declaration (assignments, updates). */
-export function writesAfterInit(variable: Scope.Variable): Scope.Reference[] {
-  return variable.references.filter((reference) => reference.isWrite() && !reference.init);
-}
 
 /** Visits every node under `root` (not crossing into nested functions unless `intoFunctions`). */
 export function walk(
@@ -242,10 +234,6 @@ export function hasSpread(node: ESTree.Node): boolean {
   return object.type === 'ObjectExpression' && object.properties.some((property) => property.type === 'SpreadElement');
 }
 
-/** Whether the file is linted as TypeScript (typescript-eslint's parser produced the AST). */
-export function isTypeScript(context: Rule.RuleContext): boolean {
-  return /\.[cm]?tsx?$/.test(context.filename) || context.sourceCode.parserServices?.['esTreeNodeToTSNodeMap'] !== undefined;
-}
 
 // ---------------------------------------------------------------------------
 // Imports

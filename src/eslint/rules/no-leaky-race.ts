@@ -29,7 +29,6 @@ import {
   staticName,
   unwrapTS,
   walk,
-  type Node,
 } from '../utils.js';
 
 type Reason = 'loop' | 'recursion' | 'this' | 'module' | 'signal';
@@ -124,18 +123,18 @@ function findLongLived(context: Rule.RuleContext, race: ESTree.CallExpression, a
       if (!element) continue;
       const found =
         element.type === 'SpreadElement'
-          ? classifyCollection(context, race, element.argument)
+          ? classifyCollection(context, element.argument)
           : classify(context, race, element);
       if (found) return found;
     }
     return undefined;
   }
   if (list.type === 'SpreadElement') return undefined;
-  return classifyCollection(context, race, list);
+  return classifyCollection(context, list);
 }
 
 /** A collection of contenders: long-lived when the collection is, or when it maps to `this.` members. */
-function classifyCollection(context: Rule.RuleContext, race: ESTree.CallExpression, node: ESTree.Node): Found | undefined {
+function classifyCollection(context: Rule.RuleContext, node: ESTree.Node): Found | undefined {
   const expression = unwrapTS(node);
   if (expression.type === 'CallExpression') {
     const callee = unwrapTS(expression.callee);
@@ -157,15 +156,15 @@ function classifyCollection(context: Rule.RuleContext, race: ESTree.CallExpressi
       ['Object.values', 'Array.from'].includes(`${(unwrapTS(callee.object) as ESTree.Identifier).name}.${name}`) &&
       expression.arguments[0]
     ) {
-      return classifyContainer(context, race, expression.arguments[0]);
+      return classifyContainer(context, expression.arguments[0]);
     }
     return undefined;
   }
-  return classifyContainer(context, race, expression);
+  return classifyContainer(context, expression);
 }
 
 /** A container's own lifetime, for `...x` and `Promise.race(x)`. */
-function classifyContainer(context: Rule.RuleContext, race: ESTree.CallExpression, node: ESTree.Node): Found | undefined {
+function classifyContainer(context: Rule.RuleContext, node: ESTree.Node): Found | undefined {
   const expression = unwrapTS(node);
   if (isThisMemberChain(expression)) return { node: expression, reason: 'this' };
   if (expression.type === 'Identifier') {

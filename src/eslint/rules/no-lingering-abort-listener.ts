@@ -15,7 +15,6 @@ import type * as ESTree from 'estree';
 import {
   DOCS_BASE,
   chainText,
-  contains,
   enclosingFunction,
   freeName,
   hasProperty,
@@ -208,7 +207,7 @@ function isRemoved(context: Rule.RuleContext, receiverText: string, listener: ES
         // `onAbort`). A listener object that removes itself (`handleEvent`)
         // is removed as `this`.
         if (!inline && removedListener !== undefined && (sameName(removedListener, listenerText) || removedListener === 'this')) {
-          if (!listenerNode || !isInsideListenerOf(node, listenerText, context)) removed = true;
+          if (!listenerNode || !isInsideListenerOf(node, listenerText)) removed = true;
         }
       }
       if (
@@ -235,7 +234,7 @@ function sameName(a: string | undefined, b: string | undefined): boolean {
 }
 
 /** Whether `node` sits inside the function that a named listener refers to (removal on abort only). */
-function isInsideListenerOf(node: ESTree.Node, listenerText: string | undefined, context: Rule.RuleContext): boolean {
+function isInsideListenerOf(node: ESTree.Node, listenerText: string | undefined): boolean {
   if (!listenerText) return false;
   for (let current = parentOf(node); current; current = parentOf(current)) {
     if (!isFunction(current)) continue;
@@ -246,7 +245,6 @@ function isInsideListenerOf(node: ESTree.Node, listenerText: string | undefined,
     if (parent?.type === 'MethodDefinition' && `this.${staticName(parent.key, parent.computed)}` === listenerText) return true;
     if (parent?.type === 'PropertyDefinition' && `this.${staticName(parent.key, parent.computed)}` === listenerText) return true;
   }
-  void context;
   return false;
 }
 

@@ -25,6 +25,7 @@ import {
   some,
   staticName,
   unwrapTS,
+  usesThis,
   walk,
   type Node,
 } from '../utils.js';
@@ -193,7 +194,7 @@ function capturesInstance(context: Rule.RuleContext, call: ESTree.CallExpression
   ) {
     return true;
   }
-  if (callback.type === 'ArrowFunctionExpression' && usesThisLexically(callback, sourceCode)) return true;
+  if (callback.type === 'ArrowFunctionExpression' && usesThis(callback, sourceCode)) return true;
   if (isFunction(callback)) {
     // `const self = this; setInterval(function () { self.tick(); })`
     return some(
@@ -210,21 +211,6 @@ function capturesInstance(context: Rule.RuleContext, call: ESTree.CallExpression
     );
   }
   return false;
-}
-
-function usesThisLexically(fn: ESTree.Node, sourceCode: Rule.RuleContext['sourceCode']): boolean {
-  let found = false;
-  walk(
-    fn,
-    (node) => {
-      if (found) return 'skip';
-      if (node !== fn && (node.type === 'FunctionExpression' || node.type === 'FunctionDeclaration')) return 'skip';
-      if (node.type === 'ThisExpression') found = true;
-      return undefined;
-    },
-    sourceCode,
-  );
-  return found;
 }
 
 /** Whether a `setTimeout` callback schedules the next run: calls `setTimeout` or the method that created it. */
