@@ -81,6 +81,14 @@ describe('leakproof/eslint from the packed tarball', () => {
     expect(existsSync(join(unpacked, 'dist', 'eslint', 'index.js'))).toBe(true);
   });
 
+  it('loads without eslint installed (no runtime dependency)', () => {
+    const dir = join(work, 'without-eslint');
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    cpSync(unpacked, join(dir, 'node_modules', 'leakproof'), { recursive: true });
+    const script = "const { default: p } = await import('leakproof/eslint'); console.log(Object.keys(p.rules).length);";
+    expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' }).trim()).toBe('6');
+  }, 60_000);
+
   it('flags all six patterns with suggestions in a fresh ESLint 9 project', () => {
     const result = lint(project('with-eslint-9', 'eslint'));
     expect(result.version).toMatch(/^v9\./);
