@@ -150,6 +150,13 @@ async function subscribe(controller, iterator) {
       suggestion: "import { onAbort } from 'leakproof';\nasync function handle(req, signal) {\n  using abortListener = onAbort(signal, () => req.destroy());\n  await serve(req);\n}",
     },
     {
+      name: 'ecmaVersion 2022: reported without the using suggestion',
+      ecmaVersion: 2022,
+      code: 'async function handle(req, signal) {\n  signal.onabort = () => req.destroy();\n  await serve(req);\n}',
+      errors: 'lingering',
+      suggestion: null,
+    },
+    {
       name: 'a capture flag is not a removal',
       code: "function f(signal) { signal.addEventListener('abort', () => stop(), true); }",
       errors: 'lingering',

@@ -11,6 +11,7 @@ export interface Valid {
   /** Parse with @typescript-eslint/parser as a .ts file. */
   ts?: boolean;
   sourceType?: 'module' | 'commonjs' | 'script';
+  ecmaVersion?: number;
   name?: string;
 }
 
@@ -38,7 +39,7 @@ function options(test: Valid): Record<string, unknown> {
     ...(test.name ? { name: test.name } : {}),
     ...(test.ts ? { filename: 'file.ts' } : {}),
     languageOptions: {
-      ecmaVersion: 'latest',
+      ecmaVersion: test.ecmaVersion ?? 'latest',
       sourceType: test.sourceType ?? 'module',
       ...(test.ts ? { parser: tsParser } : {}),
     },

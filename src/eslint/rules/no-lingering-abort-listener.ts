@@ -81,7 +81,8 @@ export const noLingeringAbortListener: Rule.RuleModule = {
         fn !== undefined &&
         isFunction(fn) &&
         fn.async &&
-        !isInsidePromiseExecutor(node);
+        !isInsidePromiseExecutor(node) &&
+        supportsUsing(context);
       const name = freeName(context, 'abortListener', node);
       context.report({
         node,
@@ -246,6 +247,17 @@ function isInsideListenerOf(node: ESTree.Node, listenerText: string | undefined)
     if (parent?.type === 'PropertyDefinition' && `this.${staticName(parent.key, parent.computed)}` === listenerText) return true;
   }
   return false;
+}
+
+/** Whether the file's parser reads `using` declarations (the suggestion writes one). */
+function supportsUsing(context: Rule.RuleContext): boolean {
+  const { parser, ecmaVersion } = context.languageOptions as {
+    parser?: { meta?: { name?: string } };
+    ecmaVersion?: number | 'latest';
+  };
+  if (parser?.meta?.name === 'typescript-eslint/parser') return true;
+  // ESLint normalises `'latest'` to a year; `using` is ES2026.
+  return ecmaVersion === 'latest' || (typeof ecmaVersion === 'number' && ecmaVersion >= 2026);
 }
 
 function isInsidePromiseExecutor(node: ESTree.Node): boolean {
