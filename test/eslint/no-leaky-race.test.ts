@@ -90,6 +90,11 @@ while (true) {
       code: 'async function f(url: string): Promise<Response> { return Promise.race([fetch(url) as Promise<Response>, timeout(5) as never]); }',
     },
     {
+      name: 'TypeScript: an ambient declaration has no value to keep',
+      ts: true,
+      code: 'declare const mixed: [Promise<number>, Promise<string>];\nexport const t = Promise.race(mixed);',
+    },
+    {
       name: 'TypeScript: leakproof any over a class field',
       ts: true,
       code: "import { any } from 'leakproof';\nclass A { #closed!: Promise<void>; m(p: Promise<void>) { return any([p, this.#closed]); } }",

@@ -31,6 +31,10 @@ ruleTests('no-lingering-abort-listener', noLingeringAbortListener, 'useOnAbort',
       name: 'an AbortSignal.timeout created in the same function',
       code: "async function f() { const signal = AbortSignal.timeout(1000); signal.addEventListener('abort', () => log('t'), { once: true }); await g(signal); }",
     },
+    {
+      name: 'a composite signal made in the same function',
+      code: "import { anySignal } from 'leakproof';\nfunction f(a, b) { const signal = anySignal([a, b]); signal.addEventListener('abort', () => log(signal.reason)); return signal; }",
+    },
     { name: 'an abort event of a request object', code: "xhr.addEventListener('abort', () => retry());" },
     { name: 'another event on a signal-like object', code: "signal.addEventListener('close', () => done());" },
     {

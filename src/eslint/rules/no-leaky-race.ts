@@ -250,6 +250,9 @@ function stripThen(node: ESTree.Node): ESTree.Node {
 }
 
 function isSettledInit(variable: Scope.Variable): boolean {
+  // `declare const x: Promise<T>` (TypeScript) has no value at run time.
+  const declaration = variable.defs[0]?.parent as { declare?: boolean } | null | undefined;
+  if (declaration?.declare === true) return true;
   const init = initializerOf(variable);
   if (!init) return false;
   const expression = unwrapTS(init);

@@ -41,7 +41,7 @@ export const noLingeringAbortListener: Rule.RuleModule = {
         'Disallow `abort` listeners that are removed only when the signal aborts. Reported: ' +
         "`x.addEventListener('abort', listener[, options])` and `x.onabort = listener` where `x` is signal-like " +
         '(its last name ends in "signal", or it is initialised from `….signal`) and long-lived: not the signal of an ' +
-        '`AbortController` or an `AbortSignal.timeout()` created inside a function (one per call). ' +
+        '`AbortController`, nor an `AbortSignal.timeout/any()` or `anySignal()` made inside a function (one per call). ' +
         "Not reported when the options carry a `signal` (tied to the operation), when the same file calls " +
         "`removeEventListener('abort', <same listener>)` on the same receiver outside the listener, or sets " +
         '`x.onabort = null` outside the listener. `{ once: true }` is not a removal.',
@@ -180,7 +180,10 @@ function isLocalSignal(context: Rule.RuleContext, receiver: ESTree.Node, at: EST
   }
   if (expression.type === 'Identifier') {
     return local(expression, (init) =>
-      (isSignalFactory(init) && memberName((init as ESTree.CallExpression).callee) === 'timeout') ||
+      // A signal made here (a timeout, or a composite of others) dies with this call.
+      (isSignalFactory(init) && ['timeout', 'any', 'abort'].includes(memberName((init as ESTree.CallExpression).callee) ?? '')) ||
+      (init.type === 'CallExpression' && unwrapTS(init.callee).type === 'Identifier' &&
+        (unwrapTS(init.callee) as ESTree.Identifier).name === 'anySignal') ||
       (isMember(init, 'signal') && unwrapTS((init as ESTree.MemberExpression).object).type === 'NewExpression'),
     );
   }
