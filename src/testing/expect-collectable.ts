@@ -6,7 +6,7 @@ import { validateFunction, validateInteger, validateNumber, validateOptions, val
 import { CollectedError, LeakError } from './errors.js';
 import { DEFAULT_MAX_HEAP_BYTES, explainWeak } from './explain.js';
 import { renderExplanation } from './retainer-path.js';
-import { type GcUntilOptions, readRoundOptions, runRounds } from './gc.js';
+import { type GcUntilOptions, ROUND_OPTION_NAMES, readRoundOptions, runRounds } from './gc.js';
 import { Tracker } from './track.js';
 
 /** A function whose result (or resolved value) is the object to track. */
@@ -48,6 +48,8 @@ export interface ExpectRetainedOptions extends GcUntilOptions {
 }
 
 const MAX_LABELS = 20;
+const COLLECTABLE_OPTION_NAMES = [...ROUND_OPTION_NAMES, 'atLeast', 'label', 'explain'];
+const RETAINED_OPTION_NAMES = [...ROUND_OPTION_NAMES, 'label'];
 
 /**
  * Asserts that objects become unreachable: runs GC rounds until they are
@@ -76,7 +78,7 @@ export async function expectCollectable(
   target: Factory | Tracker,
   options?: ExpectCollectableOptions,
 ): Promise<void> {
-  const opts = readRoundOptions(options);
+  const opts = readRoundOptions(options, 'options', COLLECTABLE_OPTION_NAMES);
   const explain = readExplainOptions(options?.explain, 'options.explain');
   const tracker = await resolveTarget(target, options);
   const atLeast = options?.atLeast ?? tracker.size;
@@ -156,7 +158,7 @@ export function readExplainOptions(
 export async function expectRetained(target: Factory | Tracker, options?: ExpectRetainedOptions): Promise<void> {
   // Retention is checked for all rounds, and the heap snapshot is the
   // strongest collection we can force, so both run unconditionally.
-  const opts = readRoundOptions(options);
+  const opts = readRoundOptions(options, 'options', RETAINED_OPTION_NAMES);
   const tracker = await resolveTarget(target, options);
   await runRounds(() => tracker.collected() > 0, opts);
   const labels = tracker.collectedLabels();

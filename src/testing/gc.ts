@@ -7,7 +7,7 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { validateBoolean, validateFunction, validateInteger, validateOptions } from '../internal/validate.js';
+import { validateBoolean, validateFunction, validateInteger, validateOptionsBag } from '../internal/validate.js';
 import { GcUnavailableError } from './errors.js';
 
 /** Options of {@link collectGarbage}. */
@@ -52,7 +52,7 @@ function resolveGc(allowFlagChange: boolean): () => void {
  * ```
  */
 export function collectGarbage(options?: CollectGarbageOptions): void {
-  validateOptions(options, 'options');
+  validateOptionsBag(options, 'options', ['allowFlagChange']);
   const allow = options?.allowFlagChange ?? false;
   validateBoolean(allow, 'options.allowFlagChange');
   resolveGc(allow)();
@@ -82,9 +82,16 @@ export interface RoundOptions {
   allowFlagChange: boolean;
 }
 
-/** @internal */
-export function readRoundOptions(options: GcUntilOptions | undefined, name = 'options'): RoundOptions {
-  validateOptions(options, name);
+/** The option names of {@link gcUntil}; the checks built on it add their own. */
+export const ROUND_OPTION_NAMES = ['rounds', 'heapSnapshot', 'allowFlagChange'] as const;
+
+/** @internal `known`: every option name the calling function accepts. */
+export function readRoundOptions(
+  options: GcUntilOptions | undefined,
+  name = 'options',
+  known: readonly string[] = ROUND_OPTION_NAMES,
+): RoundOptions {
+  validateOptionsBag(options, name, known);
   const rounds = options?.rounds ?? 10;
   const heapSnapshot = options?.heapSnapshot ?? true;
   const allowFlagChange = options?.allowFlagChange ?? false;

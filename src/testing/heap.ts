@@ -8,7 +8,7 @@
 // heapUsed by 0.4 MB and arrayBuffers by 200 MB.
 
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import { validateFunction, validateInteger, validateNumber, validateOptions } from '../internal/validate.js';
+import { validateFunction, validateInteger, validateNumber, validateOptionsBag } from '../internal/validate.js';
 import { type HeapGrowth, LeakError } from './errors.js';
 import { type ExplainFailureOptions, readExplainOptions } from './expect-collectable.js';
 import { explainGrowth } from './growth.js';
@@ -91,12 +91,16 @@ export async function measureHeapSlope(
   return (await measure(iteration, options)).slope;
 }
 
+const SLOPE_OPTION_NAMES = ['iterations', 'samples', 'warmup', 'yieldEvery'];
+const FLAT_HEAP_OPTION_NAMES = [...SLOPE_OPTION_NAMES, 'maxBytesPerIteration', 'explain'];
+
 async function measure(
   iteration: (index: number) => unknown,
   options: HeapSlopeOptions,
+  known: readonly string[] = SLOPE_OPTION_NAMES,
 ): Promise<{ slope: HeapSlope; run: (count: number) => Promise<void> }> {
   validateFunction(iteration, 'iteration');
-  validateOptions(options, 'options');
+  validateOptionsBag(options, 'options', known);
   if (options === undefined) throw new TypeError('The "options" argument must be of type object. Received undefined');
   const { iterations } = options;
   validateInteger(iterations, 'options.iterations', 2);
@@ -148,10 +152,10 @@ export async function expectFlatHeap(
   iteration: (index: number) => unknown,
   options: ExpectFlatHeapOptions,
 ): Promise<HeapSlope> {
-  validateOptions(options, 'options');
+  validateOptionsBag(options, 'options', FLAT_HEAP_OPTION_NAMES);
   validateNumber(options?.maxBytesPerIteration, 'options.maxBytesPerIteration', 0);
   const explain = readExplainOptions(options.explain, 'options.explain');
-  const { slope: result, run } = await measure(iteration, options);
+  const { slope: result, run } = await measure(iteration, options, FLAT_HEAP_OPTION_NAMES);
   if (result.bytesPerIteration > options.maxBytesPerIteration) {
     let message =
       `Retained memory grows by ${result.bytesPerIteration.toFixed(1)} bytes per iteration ` +

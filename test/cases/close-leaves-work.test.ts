@@ -415,7 +415,7 @@ describe('case 4: close() leaves work running', () => {
       // No pending write ever settles.
       expect(writes).toEqual({ started: HELD, fulfilled: 0, rejections: [] });
       // And all of it keeps the connection.
-      const error = await expectCollectable(connections, { rounds: 3 }).catch((e: unknown) => e);
+      const error = await expectCollectable(connections).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LeakError);
       expect((error as LeakError).alive).toBe(1);
       // One ref'ed timer still active per closed connection.
@@ -471,7 +471,7 @@ describe('case 4: close() leaves work running', () => {
       startWriter(connection, writers, writes);
       expect(await gcUntil(() => false, { rounds: 4, heapSnapshot: false })).toBe(false);
       // The answer may still come: the writer waiting for it stays alive.
-      await expectRetained(writers, { rounds: 3 });
+      await expectRetained(writers);
       expect(stats.loopExited).toBe(false);
       expect(await stillCounting(() => stats.reads)).toBe(true);
       expect(await stillCounting(() => stats.pings)).toBe(true);

@@ -189,7 +189,7 @@ describe('case 3: a timer that owns its server', () => {
     it('positive control: an unref’ed setInterval bound to the server keeps every server, checking forever', async () => {
       const servers = track();
       expect(createEager(servers, N, true)).toBe(0); // unref'ed: invisible to getActiveResourcesInfo()
-      const error = await expectCollectable(servers, { rounds: 3 }).catch((e: unknown) => e);
+      const error = await expectCollectable(servers).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LeakError);
       expect((error as LeakError).alive).toBe(N);
       expect(await checksStopped()).toBe(false);
@@ -209,7 +209,7 @@ describe('case 3: a timer that owns its server', () => {
     it('positive control (ref’ed timers): every bound interval stays active, with its server', async () => {
       const servers = track();
       expect(createEager(servers, N, false)).toBe(N);
-      const error = await expectCollectable(servers, { rounds: 3 }).catch((e: unknown) => e);
+      const error = await expectCollectable(servers).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LeakError);
       expect((error as LeakError).alive).toBe(N);
       expect(closeEagerAndCountActive()).toBe(N);

@@ -250,7 +250,7 @@ describe('case 1: tRPC-style subscription over a real WebSocket', () => {
         try {
           await stream(harness, payloads, N, payloadKind);
           expect(harness.subscription!.sent).toBe(N);
-          const error = await expectCollectable(payloads, { atLeast: N - 1, rounds: 3 }).catch((e: unknown) => e);
+          const error = await expectCollectable(payloads, { atLeast: N - 1 }).catch((e: unknown) => e);
           expect(error).toBeInstanceOf(LeakError);
           // All of them, not a few stragglers: the closed promise holds every race.
           expect((error as LeakError).alive).toBe(N);

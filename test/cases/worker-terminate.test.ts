@@ -195,7 +195,7 @@ describe('case 2: a worker terminated mid-call', () => {
       expect(outcomes.rejections.length + outcomes.fulfilled).toBe(0);
       expect(rpc.pendingCalls).toBe(N);
       // ...and each one is reachable from the map through its await.
-      const error = await expectCollectable(callers, { rounds: 3 }).catch((e: unknown) => e);
+      const error = await expectCollectable(callers).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LeakError);
       expect((error as LeakError).alive).toBe(N);
     });
