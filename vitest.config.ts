@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+// src/eslint/version.ts reads these; tsup defines them for the build.
+const define = { __LEAKPROOF_NAME__: JSON.stringify(pkg.name), __LEAKPROOF_VERSION__: JSON.stringify(pkg.version) };
 
 // Three projects: `unit` (behaviour, properties, types) runs in parallel threads;
 // `gc` needs a real `gc()` and a heap of its own, so it runs in forked processes
@@ -21,6 +26,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        define,
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
@@ -29,6 +35,7 @@ export default defineConfig({
         },
       },
       {
+        define,
         test: {
           name: 'gc',
           include: gcInclude,
@@ -40,6 +47,7 @@ export default defineConfig({
         },
       },
       {
+        define,
         resolve: {
           // Every public module of src/ is one export of the main entry; the
           // kit's modules are the `leakproof/testing` entry. Internal modules
