@@ -3,13 +3,14 @@
 //
 // The WITHOUT side is a faithful copy of the library file with only that
 // trick removed (bench/variants/, each file says what it changed):
-//   resolver slots       src/race.ts                  vs variants/race-closure-resolvers.ts
+//   (resolver slots: removed in 0.2 after this bench measured them slower
+//    in steady state on Node 20, 22 and 24; see src/internal/resolvers.ts)
 //   stamp on promises    src/race.ts (+ registry)     vs variants/race-weakmap.ts
 //   stamp on signals     src/on-abort.ts (+ hub)      vs variants/on-abort-weakmap.ts
 //   stamp on composites  src/any-signal.ts            vs variants/any-signal-weakmap.ts
 //   idle instances       src/race.ts (+ registry)     vs variants/race-no-idle.ts
-//   FIFO-paired queues   src/race.ts (+ registry)     vs variants/race-closure-markers.ts
-//                        src/on-abort.ts              vs variants/on-abort-closure-deferred.ts
+//   (FIFO-paired queues: removed in 0.2 after this bench measured no
+//    consistent gain; see src/internal/contender-registry.ts, src/on-abort.ts)
 //   setPrototypeOf       variants/any-signal-prototype.ts (v0.1, the trick)
 //                                                     vs src/any-signal.ts (own methods, since 0.2)
 //
@@ -39,10 +40,7 @@ import { onAbort } from '../src/on-abort.js';
 import { race } from '../src/race.js';
 import { anySignal as anySignalPrototype } from './variants/any-signal-prototype.js';
 import { anySignal as anySignalWeakMap } from './variants/any-signal-weakmap.js';
-import { onAbort as onAbortClosureDeferred } from './variants/on-abort-closure-deferred.js';
 import { onAbort as onAbortWeakMap } from './variants/on-abort-weakmap.js';
-import { race as raceClosureMarkers } from './variants/race-closure-markers.js';
-import { race as raceClosureResolvers } from './variants/race-closure-resolvers.js';
 import { race as raceNoIdle } from './variants/race-no-idle.js';
 import { race as raceWeakMap } from './variants/race-weakmap.js';
 import { environment, retainedPerOp } from './harness.js';
@@ -74,9 +72,6 @@ const shutdown = new AbortController().signal;
 async function raceFreshVsLongLived(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await race([Promise.resolve(i), forever]);
 }
-async function raceClosureFreshVsLongLived(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await raceClosureResolvers([Promise.resolve(i), forever]);
-}
 async function raceWeakMapFreshVsLongLived(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await raceWeakMap([Promise.resolve(i), forever]);
 }
@@ -90,26 +85,6 @@ function raceLongLivedOnly(n: number): void {
 }
 function raceWeakMapLongLivedOnly(n: number): void {
   for (let i = 0; i < n; i++) void raceWeakMap([forever, foreverToo]);
-}
-
-// ---- race on promises raced before: both contenders join through marker jobs ----
-const settled = Promise.resolve('settled');
-async function raceMarkers(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await race([settled, forever]);
-}
-async function raceClosureMarkersRun(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await raceClosureMarkers([settled, forever]);
-}
-
-// ---- onAbort on an already-aborted signal: the deferred call ----
-const aborted = AbortSignal.abort();
-async function onAbortDeferred(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) onAbort(aborted, noop);
-  await null; // the n deferred calls were queued first and run before this resumes
-}
-async function onAbortClosureDeferredRun(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) onAbortClosureDeferred(aborted, noop);
-  await null;
 }
 
 // ---- onAbort: subscribe and dispose ----
@@ -161,7 +136,6 @@ function anyWeakMapListenAbort(n: number): void {
 }
 
 const rows: Row[] = [
-  { trick: 'resolver slots', scenario: 'race(fresh, long-lived), awaited', ops: ops(20_000), with: raceFreshVsLongLived, without: raceClosureFreshVsLongLived },
   { trick: 'stamp on promises', scenario: 'race(fresh, long-lived), awaited', ops: ops(20_000), with: raceFreshVsLongLived, without: raceWeakMapFreshVsLongLived },
   { trick: 'stamp on promises', scenario: 'race(long-lived, long-lived)', ops: ops(20_000), with: raceLongLivedOnly, without: raceWeakMapLongLivedOnly },
   { trick: 'stamp on signals', scenario: 'onAbort + dispose, fresh signal', ops: ops(50_000), with: onAbortFreshSignal, without: onAbortWeakMapFreshSignal },
@@ -169,8 +143,6 @@ const rows: Row[] = [
   { trick: 'stamp on composites', scenario: 'anySignal + dispose', ops: ops(20_000), with: anyDispose, without: anyWeakMapDispose },
   { trick: 'stamp on composites', scenario: 'anySignal + listener + abort', ops: ops(20_000), with: anyListenAbort, without: anyWeakMapListenAbort },
   { trick: 'idle instances', scenario: 'race(fresh, long-lived), awaited', ops: ops(20_000), with: raceFreshVsLongLived, without: raceNoIdleFreshVsLongLived },
-  { trick: 'FIFO-paired queues', scenario: 'race(raced before, long-lived), awaited', ops: ops(20_000), with: raceMarkers, without: raceClosureMarkersRun },
-  { trick: 'FIFO-paired queues', scenario: 'onAbort on an aborted signal, deferred call', ops: ops(50_000), with: onAbortDeferred, without: onAbortClosureDeferredRun },
   { trick: 'setPrototypeOf', scenario: 'anySignal + dispose', ops: ops(20_000), with: anyPrototypeDispose, without: anyDispose },
   { trick: 'setPrototypeOf', scenario: 'anySignal + listener + abort', ops: ops(20_000), with: anyPrototypeListenAbort, without: anyListenAbort },
 ];

@@ -22,7 +22,7 @@
 // Refs: https://github.com/nodejs/node/issues/17469,
 // https://github.com/deeplay-io/abort-controller-x (the per-call shape).
 
-import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
+import { withResolvers } from './internal/resolvers.js';
 import { type Contender, type Subscriber, subscribe } from './internal/contender-registry.js';
 import { validateOptionalAbortSignal, validateOptionsBag } from './internal/validate.js';
 import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from './internal/abort-hub.js';
@@ -96,9 +96,8 @@ export function abortable(promise: unknown, options?: AbortableOptions): Promise
       markHandled(native, native === promise);
       return Promise.reject(signal.reason);
     }
-    const result = newPromise<unknown>();
-    const state = new AbortableState(lastResolve(), lastReject());
-    clearResolvers();
+    const { promise: result, resolve, reject } = withResolvers<unknown>();
+    const state = new AbortableState(resolve, reject);
     state.watch(signal, native, native === promise);
     return result;
   } catch (error) {

@@ -32,10 +32,11 @@
 // counting `abort` listeners) and `[Symbol.dispose]`, shared module-level
 // functions. Nothing is written onto `AbortSignal.prototype`,
 // `EventTarget.prototype` or a global. (v0.1 inserted a module-private
-// prototype with `Object.setPrototypeOf` instead; retained bytes per live
-// composite, measured in bench/tricks.bench.ts, did not favour it by more than
-// 10% on Node 20, 22 or 24, so the plain form stays unless the timing rows
-// there show otherwise.)
+// prototype with `Object.setPrototypeOf` instead. bench/tricks.bench.ts
+// measured no consistent gain for it: anySignal + dispose 1.29x / 1.01x / 1.07x,
+// with a listener and abort 1.13x / 0.83x / 0.94x (Node 20.20 / 22.23 / 24.22,
+// steady state), and 6-7% less memory per live composite on Node 20 and 24 but
+// 25% more on Node 22 – so the plain form stays.)
 //
 // Refs: https://dom.spec.whatwg.org/#dom-abortsignal-any, nodejs/node#55354,
 // #56001, #62367, #64481 (the built-in's fixes after Node 20).
@@ -256,7 +257,9 @@ function track(composite: AbortSignal, listener: unknown, options: unknown, addi
 // module-level WeakMap: invisible to reflection, dies with the composite.
 // What it buys: time per listener change and dispose, which look the state
 // up. Measured in bench/tricks.bench.ts, rows "stamp on composites" (a copy of
-// this file with a WeakMap). Memory is level within ~50 B per live composite
+// this file with a WeakMap) (Node 20.20 / 22.23 / 24.22, bench/tricks.bench.ts, without ÷ with, 2026-12-05): anySignal + dispose 0.95x / 1.28x / 1.60x
+// with the stamp in steady state (0.93x / 1.48x / 1.43x after a full GC): level
+// on Node 20, faster on 22 and 24. Memory is level within ~50 B per live composite
 // (Node 20.19.0, 22.23.5, 24.22.3). No leak guarantee needs it. The WeakMap
 // is the fallback for an object that refuses the field.
 

@@ -28,7 +28,7 @@
 // (a stored error is sticky).
 
 import { joinAbortHub, leaveAbortHub, reportError, type AbortHub } from './internal/abort-hub.js';
-import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
+import { withResolvers } from './internal/resolvers.js';
 import { Ring } from './internal/ring.js';
 import { ClosedError, OverflowError } from './errors.js';
 import {
@@ -597,9 +597,8 @@ class ChannelCore<T> {
     if (senders.length >= MAX_PENDING) {
       return Promise.reject(new OverflowError(`More than ${MAX_PENDING} send() calls are waiting on the channel`));
     }
-    const promise = newPromise<void>();
-    const sender = new Waiter<T>(value, undefined, lastResolve(), lastReject());
-    clearResolvers();
+    const { promise, resolve, reject } = withResolvers<void>();
+    const sender = new Waiter<T>(value, undefined, resolve as Resolve<never>, reject);
     // Join before queueing: a duck-typed signal whose addEventListener throws
     // leaves nothing behind, and the send rejects with what it threw.
     if (signal !== undefined && !sender.join(signal)) return promise;
@@ -613,9 +612,8 @@ class ChannelCore<T> {
     if (receivers.length >= MAX_PENDING) {
       return Promise.reject(new OverflowError(`More than ${MAX_PENDING} receives are waiting on the channel`));
     }
-    const promise = newPromise<IteratorResult<T, undefined>>();
-    const receiver = new Waiter<T>(undefined, owner, lastResolve(), lastReject());
-    clearResolvers();
+    const { promise, resolve, reject } = withResolvers<IteratorResult<T, undefined>>();
+    const receiver = new Waiter<T>(undefined, owner, resolve as Resolve<never>, reject);
     if (signal !== undefined && !receiver.join(signal)) return promise;
     receivers.push(receiver);
     return promise;

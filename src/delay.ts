@@ -20,7 +20,7 @@
 // Refs: Node lib/timers/promises.js (setTimeout with { signal, ref }),
 // https://nodejs.org/api/timers.html#settimeoutcallback-delay-args.
 
-import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
+import { withResolvers } from './internal/resolvers.js';
 import {
   validateBoolean,
   validateNumber,
@@ -106,9 +106,8 @@ export function delay(ms: number, options?: DelayOptions): Promise<void> {
     return Promise.reject(error);
   }
   if (signal?.aborted) return Promise.reject(signal.reason);
-  const result = newPromise<void>();
-  const state = new DelayState(lastResolve(), lastReject(), ms, ref);
-  clearResolvers();
+  const { promise: result, resolve, reject } = withResolvers<void>();
+  const state = new DelayState(resolve as Resolve, reject, ms, ref);
   // Subscribe first: a foreign signal's addEventListener is the step that can
   // throw, and then no timer has been armed yet.
   if (signal !== undefined) {

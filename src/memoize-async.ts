@@ -32,7 +32,7 @@ import {
   unstore,
   validateMemoizeOptions,
 } from './internal/memo-cache.js';
-import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
+import { withResolvers } from './internal/resolvers.js';
 import {
   type CodedTypeError,
   invalidArgType,
@@ -339,9 +339,8 @@ class Flight implements Subscriber {
   }
 
   join(signal: AbortSignal | undefined): Promise<unknown> {
-    const promise = newPromise<unknown>();
-    const waiter = new Waiter(this, lastResolve(), lastReject());
-    clearResolvers();
+    const { promise, resolve, reject } = withResolvers<unknown>();
+    const waiter = new Waiter(this, resolve, reject);
     this.waiting++;
     // The flight is in the cache only while its record is pending, so adding
     // directly (no marker job) is safe: the record's reaction will deliver.

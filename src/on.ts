@@ -27,7 +27,7 @@
 
 import { OverflowError } from './errors.js';
 import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from './internal/abort-hub.js';
-import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
+import { withResolvers } from './internal/resolvers.js';
 import { Ring } from './internal/ring.js';
 import {
   invalidArgType,
@@ -348,10 +348,9 @@ class Subscription implements EventIterator<unknown[]> {
     if (reads.size >= 2 * MAX_PENDING_READS) {
       return Promise.reject(new OverflowError(`More than ${MAX_PENDING_READS} next() calls are waiting on on()`));
     }
-    const promise = newPromise<IteratorResult<unknown[], undefined>>();
-    reads.push(lastResolve() as Resolve);
-    reads.push(lastReject());
-    clearResolvers();
+    const { promise, resolve, reject } = withResolvers<IteratorResult<unknown[], undefined>>();
+    reads.push(resolve as Resolve);
+    reads.push(reject);
     return promise;
   }
 

@@ -21,7 +21,7 @@
 // Refs: issue 3; https://github.com/trpc/trpc/issues/6156 (the loop this
 // replaces); https://github.com/nodejs/node/issues/17469.
 
-import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
+import { withResolvers } from './internal/resolvers.js';
 import { IteratorEngine, iteratorMethod, openIterator } from './internal/iterator-engine.js';
 import {
   validateBoolean,
@@ -128,9 +128,8 @@ export function pump<T>(
   } catch (error) {
     return Promise.reject(error);
   }
-  const promise = newPromise<void>();
-  const loop = new Pump(iterator, sink as Sink<unknown>, resolveOnAbort, lastResolve() as () => void, lastReject());
-  clearResolvers();
+  const { promise, resolve, reject } = withResolvers<void>();
+  const loop = new Pump(iterator, sink as Sink<unknown>, resolveOnAbort, resolve as () => void, reject);
   loop.start();
   return promise;
 }

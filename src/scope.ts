@@ -27,7 +27,7 @@
 // https://pkg.go.dev/golang.org/x/sync/errgroup, Effection's scopes,
 // https://github.com/tc39/proposal-explicit-resource-management.
 
-import { clearResolvers, lastReject, lastResolve, newPromise } from './internal/resolvers.js';
+import { withResolvers } from './internal/resolvers.js';
 import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from './internal/abort-hub.js';
 import { ClosedError, defaultAbortReason } from './errors.js';
 import { type Contender, type Subscriber, subscribe } from './internal/contender-registry.js';
@@ -358,9 +358,8 @@ export class Scope implements AsyncDisposable {
       result.then(undefined, noop);
       return result;
     }
-    const result = newPromise<unknown>() as Promise<T>;
-    const task = new Task(this, Scope.#onTaskSettled, name, result, lastResolve(), lastReject());
-    clearResolvers();
+    const { promise: result, resolve, reject } = withResolvers<T>();
+    const task = new Task(this, Scope.#onTaskSettled, name, result, resolve as Resolve, reject);
     (this.#tasks ??= new Set()).add(task);
     // `promise === value` only for native promises: a converted thenable or
     // value gets a record of its own (see subscribe()).
@@ -475,9 +474,9 @@ export class Scope implements AsyncDisposable {
       // a child's signal): the outcome is not known yet, so hand out a
       // placeholder that the steps resolve. Created only when needed.
       if (this.#closing === null) {
-        this.#closing = newPromise<unknown>() as Promise<Outcome>;
-        this.#resolveClosing = lastResolve();
-        clearResolvers();
+        const { promise, resolve } = withResolvers<Outcome>();
+        this.#closing = promise;
+        this.#resolveClosing = resolve as Resolve;
       }
       return this.#closing;
     }
@@ -593,9 +592,8 @@ export class Scope implements AsyncDisposable {
 
   #waitForTasks(): Promise<void> | null {
     if (this.#tasks === null || this.#tasks.size === 0) return null;
-    const done = newPromise<unknown>() as Promise<void>;
-    this.#tasksDone = lastResolve() as () => void;
-    clearResolvers();
+    const { promise: done, resolve } = withResolvers<void>();
+    this.#tasksDone = resolve as () => void;
     this.#armTimer();
     return done;
   }

@@ -164,28 +164,14 @@ function deliver(subscriber: Subscriber, status: number, outcome: unknown): void
   else subscriber.reject(outcome);
 }
 
-// Marker jobs run in FIFO order, like all microtasks, so a flat module-level
-// queue of (record, subscriber) pairs pairs each job with its entry without a
-// closure per job.
-const markerQueue: Array<Contender | Subscriber | null> = [];
-let markerHead = 0;
+// One closure per marker job, as in src/internal/contender-registry.ts.
 const RESOLVED = /* @__PURE__ */ Promise.resolve();
 
 function enqueueMarker(record: Contender, subscriber: Subscriber): void {
-  markerQueue.push(record, subscriber);
-  void RESOLVED.then(runMarker);
+  void RESOLVED.then(() => runMarker(record, subscriber));
 }
 
-function runMarker(): void {
-  const record = markerQueue[markerHead] as Contender;
-  const subscriber = markerQueue[markerHead + 1] as Subscriber;
-  markerQueue[markerHead] = null;
-  markerQueue[markerHead + 1] = null;
-  markerHead += 2;
-  if (markerHead === markerQueue.length) {
-    markerQueue.length = 0;
-    markerHead = 0;
-  }
+function runMarker(record: Contender, subscriber: Subscriber): void {
   if (subscriber.done) return;
   if (record.status === PENDING) record.add(subscriber);
   else deliver(subscriber, record.status, record.outcome);

@@ -22,7 +22,7 @@
 // https://github.com/trpc/trpc/issues/6156,
 // https://tc39.es/ecma262/#sec-promise.race, #sec-promise.any.
 
-import { clearResolvers, lastReject, lastResolve, newPromise } from '../../src/internal/resolvers.js';
+import { withResolvers } from '../../src/internal/resolvers.js';
 import { type Contender, type Subscriber, subscribe } from './contender-registry-weakmap.js';
 
 type Resolve = (value: unknown) => void;
@@ -69,9 +69,8 @@ export function race<T extends readonly unknown[] | []>(values: T): Promise<Awai
 export function race<T>(values: Iterable<T | PromiseLike<T>>): Promise<Awaited<T>>;
 export function race(values: Iterable<unknown>): Promise<unknown> {
   if (idle === undefined) retainShapes();
-  const result = newPromise<unknown>();
-  const state = new RaceState(lastResolve(), lastReject());
-  clearResolvers();
+  const { promise: result, resolve, reject } = withResolvers<unknown>();
+  const state = new RaceState(resolve, reject);
   try {
     // `for...of` closes the iterator when the body throws and leaves it alone
     // when `next()` throws, exactly as PerformPromiseRace does.
@@ -105,9 +104,8 @@ export function any<T extends readonly unknown[] | []>(values: T): Promise<Await
 export function any<T>(values: Iterable<T | PromiseLike<T>>): Promise<Awaited<T>>;
 export function any(values: Iterable<unknown>): Promise<unknown> {
   if (idle === undefined) retainShapes();
-  const result = newPromise<unknown>();
-  const state = new AnyState(lastResolve(), lastReject());
-  clearResolvers();
+  const { promise: result, resolve, reject } = withResolvers<unknown>();
+  const state = new AnyState(resolve, reject);
   try {
     // Spec steps of PerformPromiseAny: remaining starts at 1, each element
     // adds one and reserves its `errors` slot before subscribing.

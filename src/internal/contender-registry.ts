@@ -30,7 +30,6 @@
 // https://github.com/trpc/trpc/issues/6156, tc39/ecma262 PerformPromiseRace.
 
 import { ReturnsItsArgument } from './stamp.js';
-import { Ring } from './ring.js';
 
 /** Something waiting on contenders: a race, or one slot of an `any`. */
 export interface Subscriber {
@@ -82,7 +81,11 @@ export class Contender {
 // living in a module-level WeakMap. What it buys: time per race, because a
 // race looks up (and often creates) a record per contender. Measured in
 // bench/tricks.bench.ts, rows "stamp on promises" (race with a copy of this
-// file that uses a WeakMap). It does not buy memory: a raced promise kept
+// file that uses a WeakMap) (Node 20.20 / 22.23 / 24.22, bench/tricks.bench.ts, without ÷ with, 2026-12-05): race(fresh, long-lived) 2.89x / 3.94x /
+// 3.91x faster with the stamp in steady state, 1.67x / 1.81x / 1.97x after a
+// full GC – the path every race takes; but race(long-lived, long-lived), two
+// promises raced before, is 0.55x / 0.38x / 0.37x (slower with the stamp; not
+// yet understood, kept as a known cost). It does not buy memory: a raced promise kept
 // alive retains ~150 B with the stamp against ~113-140 B with a WeakMap entry
 // (20,000 kept; Node 20.19.0, 22.23.5, 24.22.3). No leak guarantee needs it:
 // both die with the promise. The WeakMap stays as the fallback for a promise
@@ -117,9 +120,9 @@ const fallback = /* @__PURE__ */ new WeakMap<object, Contender>();
 // every function compiled against them is deoptimised ("weak objects"), so the
 // next burst starts unoptimised. One idle record on one idle, never-settling
 // stamped promise keeps the shapes alive. What it buys is measured in
-// bench/tricks.bench.ts, row "idle instances" in the "after GC" table (a copy
-// of race.ts and this file without the idle instances); in the steady table
-// it should buy nothing. Created on first use so that importing the module
+// bench/tricks.bench.ts, row "idle instances" (a copy of race.ts and this
+// file without them): 2.41x / 2.22x / 3.42x faster with them after a full GC,
+// 1.00x / 0.76x / 1.17x in steady state (Node 20.20 / 22.23 / 24.22). Created on first use so that importing the module
 // has no side effect.
 let idleRecord: Contender | undefined;
 let idlePromise: Promise<never> | undefined;
@@ -184,32 +187,19 @@ function deliver(subscriber: Subscriber, status: number, outcome: unknown): void
   else subscriber.reject(outcome);
 }
 
-// Trick: marker jobs run in FIFO order, like all microtasks, so a flat
-// module-level queue of (record, subscriber) pairs pairs each job with its
-// entry without a closure per job. What it buys over a closure per job is
-// measured in bench/tricks.bench.ts, row "FIFO-paired queues" (race on
-// promises raced before, against a copy of this file with closures). No leak
-// guarantee needs it: a closure would hold the same pair for the same time.
-// The queue is a Ring, so its storage follows the jobs queued now even when
-// the microtask queue never drains.
-const markerQueue = /* @__PURE__ */ new Ring<Contender | Subscriber>();
-
-/** Slots behind the marker queue (tests check its storage bound). */
-export function markerQueueSlots(): number {
-  return markerQueue.slotCount;
-}
-
+// One closure per marker job, holding its (record, subscriber) pair. v0.1
+// paired jobs with a flat module-level queue instead (microtasks run FIFO);
+// bench/tricks.bench.ts measured that trick at 1.02x / 1.81x / 0.64x of this
+// plain form in steady state on Node 20.20 / 22.23 / 24.22 (1.84x / 1.21x /
+// 0.85x after a forced GC): no consistent gain, so the plain form stays, and
+// with it no queue whose storage could outgrow the live jobs.
 const RESOLVED = /* @__PURE__ */ Promise.resolve();
 
 function enqueueMarker(record: Contender, subscriber: Subscriber): void {
-  markerQueue.push(record);
-  markerQueue.push(subscriber);
-  void RESOLVED.then(runMarker);
+  void RESOLVED.then(() => runMarker(record, subscriber));
 }
 
-function runMarker(): void {
-  const record = markerQueue.shift() as Contender;
-  const subscriber = markerQueue.shift() as Subscriber;
+function runMarker(record: Contender, subscriber: Subscriber): void {
   if (subscriber.done) return;
   if (record.status === PENDING) record.add(subscriber);
   else deliver(subscriber, record.status, record.outcome);

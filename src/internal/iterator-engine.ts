@@ -29,7 +29,7 @@
 import type { AbortableIterator } from '../abortable-iterator.js';
 import { OverflowError } from '../errors.js';
 import { type AbortHub, type AbortSubscriber, joinAbortHub, leaveAbortHub } from './abort-hub.js';
-import { clearResolvers, lastReject, lastResolve, newPromise } from './resolvers.js';
+import { withResolvers } from './resolvers.js';
 import { describeReceived, invalidArgType, invalidArgValue } from './validate.js';
 
 /**
@@ -230,11 +230,8 @@ export class IteratorEngine<T> implements AbortableIterator<T> {
       this.#state = OPEN;
       return this.#pullDirect() as Promise<IteratorResult<T>>;
     }
-    const promise = newPromise<IteratorResult<T>>();
-    const resolve = lastResolve();
-    const reject = lastReject();
-    clearResolvers();
-    this.#request(resolve, reject);
+    const { promise, resolve, reject } = withResolvers<IteratorResult<T>>();
+    this.#request(resolve as Resolve, reject);
     return promise;
   }
 

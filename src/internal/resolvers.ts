@@ -1,47 +1,28 @@
-// Promises whose resolving functions are read back without a closure.
+// A promise with its resolving functions, for the primitives that settle a
+// promise they made from code outside its executor.
 //
-// `new Promise((resolve, reject) => { ... })` allocates an executor closure
-// and its context per call, and that context can capture the caller's scope.
-// A module-level executor writes the functions to two module slots instead;
-// the executor runs synchronously, so the caller reads them back at once and
-// must then call `clearResolvers()`: a slot left set would keep the last
-// promise (and, once settled, its value) alive.
-//
-// Trick: module-level slots every caller must read and clear at once. What it
-// buys over the plain per-call executor closure is measured in
-// bench/tricks.bench.ts, row "resolver slots" (race.ts against a copy that
-// uses the closure). No leak guarantee needs it: the plain closure's context
-// holds only the two functions, and is dropped with the executor.
+// The plain form on purpose: v0.1 passed the functions through module-level
+// slots that every caller had to read and clear at once, to save the executor
+// closure. bench/tricks.bench.ts (row "resolver slots", race.ts against a copy
+// with the closure) measured the slots slower in steady state on every
+// supported Node (0.92x on 20.20, 0.92x on 22.23, 0.58x on 24.22: the closure
+// was faster) and faster only after a forced GC on Node 20 (1.16x, but 0.74x
+// on 22), so they were removed (issue 12: a trick stays only with a measured
+// gain). The executor lives in this helper, not in the caller, so its context
+// holds nothing of the caller's scope.
 
 /** A promise's resolve function. */
 export type Resolve<T = unknown> = (value: T) => void;
 /** A promise's reject function. */
 export type Reject = (reason: unknown) => void;
 
-let resolveSlot: Resolve<never> | undefined;
-let rejectSlot: Reject | undefined;
-
-function capture(resolve: Resolve<never>, reject: Reject): void {
-  resolveSlot = resolve;
-  rejectSlot = reject;
-}
-
-/** A new native promise; read its functions with `lastResolve()`/`lastReject()`, then `clearResolvers()`. */
-export function newPromise<T>(): Promise<T> {
-  return new Promise<T>(capture);
-}
-
-/** The resolve function of the promise `newPromise()` just made. */
-export function lastResolve<T = unknown>(): Resolve<T> {
-  return resolveSlot as Resolve<T>;
-}
-
-/** The reject function of the promise `newPromise()` just made. */
-export function lastReject(): Reject {
-  return rejectSlot!;
-}
-
-/** Empties both slots. */
-export function clearResolvers(): void {
-  resolveSlot = rejectSlot = undefined;
+/** A new native promise and its resolving functions (`Promise.withResolvers`, which Node 20 lacks). */
+export function withResolvers<T>(): { promise: Promise<T>; resolve: Resolve<T>; reject: Reject } {
+  let resolve!: Resolve<T>;
+  let reject!: Reject;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
