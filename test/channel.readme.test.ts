@@ -3,13 +3,12 @@
 // Node exited with code 13, "unsettled top-level await").
 //
 // EXAMPLE below is the README's block verbatim; the first test checks that
-// the README (or, until the lead merges it, notes/channel.md) still contains
-// it character for character, the second runs it in a child process the way
+// the README still contains it character for character, the second runs it in a child process the way
 // a user would (`import … from 'leakproof'` resolved to this checkout's
 // source). The control runs v0.1's ordering through the same harness and
 // must hang with exit code 13, so a harness that could not see a hang fails.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -79,11 +78,9 @@ function runAsUser(code: string): { status: number | null; stdout: string; stder
 describe('Channel README example', () => {
   it('is the code the README shows, verbatim', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const notes = join(root, 'notes/channel.md');
     for (const code of [EXAMPLE, RECEIVE_EXAMPLE]) {
       const block = '```ts\n' + code + '```';
-      const source = readme.includes(block) || !existsSync(notes) ? readme : readFileSync(notes, 'utf8');
-      expect(source.includes(block)).toBe(true);
+      expect(readme.includes(block)).toBe(true);
     }
   });
 

@@ -1,4 +1,4 @@
-// Figures for notes/cases.md: each real case prints what it measured when
+// Figures for the README's "Real leaks" table: each real case prints what it measured when
 // LEAKPROOF_CASES_REPORT is set, and nothing otherwise (the assertions carry
 // the same numbers as bounds).
 
