@@ -62,7 +62,10 @@ interface Deferred {
   entries: Array<[node: number, from: number, edge: number]>;
 }
 
-// The GC sub-roots for frames and handles: "(Stack roots)", "(Handle scope)".
+// The GC sub-roots searched only as a fallback: frames and handles ("(Stack
+// roots)", "(Handle scope)"), and V8's "(Strong roots)", which on Node 22 can
+// reach a module's objects directly (through compiled code) and would then be
+// the shortest path – true, but not the holder a developer can act on.
 function deferredRoots(snapshot: HeapSnapshot): Deferred {
   const set = new Set<number>();
   const entries: Deferred['entries'] = [];
@@ -72,7 +75,7 @@ function deferredRoots(snapshot: HeapSnapshot): Deferred {
       const to = edges[e + edgeField.toNode]! / nodeFieldCount;
       const name = nodeName(snapshot, to);
       if (name === '(GC roots)') visit(to);
-      else if (name === '(Stack roots)' || name === '(Handle scope)') {
+      else if (name === '(Stack roots)' || name === '(Handle scope)' || name === '(Strong roots)') {
         set.add(to);
         entries.push([to, from, e]);
       }
@@ -229,11 +232,24 @@ function describeSuspended(s: HeapSnapshot, generator: number): string {
   return `locals of suspended async function ${name === '' ? '(anonymous)' : `\`${name}\``}${where === undefined ? '' : ` (${where})`}`;
 }
 
-function moduleFile(s: HeapSnapshot, via: number): string {
-  if (via < 0) return 'a module';
-  const type = nodeType(s, via);
-  const fn = type === 'closure' ? via : findEdge(s, via, 'function');
-  return (fn >= 0 ? scriptName(s, fn) : undefined) ?? 'a module';
+/**
+ * The file of a module context: from the closure the path came through, else
+ * from any closure created in that module (they all point at its context).
+ * The path does not always pass a closure: a root may reach the context
+ * directly, and which way the shortest path goes differs between V8 versions.
+ */
+function moduleFile(s: HeapSnapshot, via: number, context: number): string {
+  if (via >= 0) {
+    const fn = nodeType(s, via) === 'closure' ? via : findEdge(s, via, 'function');
+    const name = fn >= 0 ? scriptName(s, fn) : undefined;
+    if (name !== undefined) return name;
+  }
+  for (let node = 0; node < s.nodeCount; node++) {
+    if (nodeType(s, node) !== 'closure' || findEdge(s, node, 'context') !== context) continue;
+    const name = scriptName(s, node);
+    if (name !== undefined) return name;
+  }
+  return 'a module';
 }
 
 function describeObject(s: HeapSnapshot, node: number): string {
@@ -305,7 +321,7 @@ export function explainPath(s: HeapSnapshot, reach: Reach, target: number, label
       root = 'global object';
     } else if (isContext(s, node) && isModuleContext(s, node) && edgeType(s, via[i]!) !== 'internal') {
       anchor = i;
-      root = `module ${moduleFile(s, i > 0 ? path[i - 1]! : -1)}`;
+      root = `module ${moduleFile(s, i > 0 ? path[i - 1]! : -1, node)}`;
     } else if (name === 'Timeout' || name === 'Immediate') {
       anchor = i;
       root = name === 'Timeout' ? 'pending timer' : 'pending setImmediate';
@@ -371,7 +387,7 @@ function translate(
     if (variable === undefined) return i + 1; // previous/extension links: plumbing
     const from = i > 0 ? path[i - 1]! : -1;
     if (isModuleContext(s, node)) {
-      steps.push({ holder: `module ${moduleFile(s, from)}`, edge: `module-level variable \`${variable}\`` });
+      steps.push({ holder: `module ${moduleFile(s, from, node)}`, edge: `module-level variable \`${variable}\`` });
     } else if (from >= 0 && nodeType(s, from) === 'closure') {
       steps.push({ holder: describeClosure(s, from), edge: `captured variable \`${variable}\`` });
     } else if (from >= 0 && (nodeName(s, from) === 'Generator' || nodeName(s, from) === 'AsyncFunction')) {
