@@ -9,6 +9,8 @@
 //   npm run bench -- race         only files whose name contains "race" (prints, writes nothing)
 //   npm run bench -- --node 24    only Node 24 (prints, writes nothing)
 //   npm run bench -- --node 20 --write   one Node version, and rewrite bench/README.md saying so
+//   npm run bench -- explain --write     re-run some files and replace only their sections (and their
+//                                        targets' rows) in bench/README.md, each stamped with its own date
 //   bench/tricks.bench.ts (each trick with and without it, ~15 min per Node)
 //   runs only when asked for by name: npm run bench -- tricks
 import { spawnSync } from 'node:child_process';
@@ -33,12 +35,14 @@ const complete = filters.length === 0 && (nodeFlag < 0 || writeAnyway);
 const tmp = mkdtempSync(join(os.tmpdir(), 'leakproof-bench-'));
 const sections = [];
 const verdicts = [];
+const outputs = [];
 let failed = 0;
 for (const major of majors) {
   const node = process.version.startsWith(`v${major}.`) ? process.execPath : nodeBinary(major);
   const version = spawnSync(node, ['-p', '`Node ${process.version} (V8 ${process.versions.v8})`'], { encoding: 'utf8' }).stdout.trim();
   const targetsFile = join(tmp, `targets-${major}.jsonl`);
   let output = '';
+  const byFile = new Map();
   for (const file of files) {
     console.log(`\n# ${file} on ${version}\n`);
     const result = spawnSync(node, ['--expose-gc', '--import', 'tsx', file], {
@@ -52,8 +56,11 @@ for (const major of majors) {
       failed++;
       console.error(`${file} exited with ${result.status ?? result.signal} on ${version}`);
     }
-    output += `\n### File: ${file}\n${result.stdout.replace(/^## /gm, '#### ').replace(/^### /gm, '##### ')}`;
+    const section = `\n### File: ${file}\n${result.stdout.replace(/^## /gm, '#### ').replace(/^### /gm, '##### ')}`;
+    byFile.set(file, section);
+    output += section;
   }
+  outputs.push({ version, byFile });
   const targets = existsSync(targetsFile)
     ? readFileSync(targetsFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line))
     : [];
@@ -62,8 +69,37 @@ for (const major of majors) {
 }
 rmSync(tmp, { recursive: true, force: true });
 
-if (complete && failed === 0) {
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+if (!complete && writeAnyway && filters.length > 0 && failed === 0) {
+  // Replace only the sections of the files that ran, in each version's part.
+  const stamp = `${new Date().toISOString().slice(0, 10)}, ${os.platform()} ${os.arch()}, ${cpu}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(2)} at the end`;
+  let text = readFileSync('bench/README.md', 'utf8');
+  for (const { version, byFile } of outputs) {
+    const part = text.indexOf(`\n## ${version}\n`);
+    if (part < 0) throw new Error(`bench/README.md has no part for ${version}: run the whole bench`);
+    const partEnd = text.indexOf('\n## ', part + 1);
+    for (const [file, section] of byFile) {
+      const start = text.indexOf(`\n### File: ${file}\n`, part);
+      if (start < 0 || (partEnd >= 0 && start > partEnd)) throw new Error(`bench/README.md has no section for ${file} under ${version}`);
+      const next = text.slice(start + 1).search(/\n(### File: |## )/);
+      const end = next < 0 ? text.length : start + 1 + next;
+      const stamped = section.replace(/\n/, `\n(Re-run alone by \`npm run bench -- ${filters.join(' ')} --write\` on ${stamp}.)\n`);
+      text = text.slice(0, start) + stamped.trimEnd() + '\n' + text.slice(end);
+    }
+  }
+  for (const { version, targets } of verdicts) {
+    for (const t of targets) {
+      const row = `| ${version} | ${t.label} (${t.scenario}) |`;
+      const at = text.indexOf(row);
+      if (at < 0) continue;
+      const end = text.indexOf('\n', at);
+      text = `${text.slice(0, at)}${row} ${t.ratio.toFixed(2)}x (≤ ${t.max}x) | ${t.met ? 'met' : '**not met**'} |${text.slice(end)}`;
+    }
+  }
+  writeFileSync('bench/README.md', text);
+  console.log(`\nreplaced the sections of ${[...outputs[0].byFile.keys()].join(', ')} in bench/README.md`);
+}
+if (complete && failed === 0) { = os.cpus()[0]?.model ?? 'unknown CPU';
   const stamp = `${new Date().toISOString().slice(0, 10)}, ${os.platform()} ${os.arch()}, ${cpu}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(2)} at the end`;
   const rows = [];
   for (const { version, targets } of verdicts) {

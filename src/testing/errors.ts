@@ -129,8 +129,8 @@ export class GcUnavailableError extends Error {
 
 /**
  * Rejected by {@link explainRetention} when no explanation can be made: no
- * `node:inspector`, a heap above the configured cap, or a snapshot that could
- * not be read. The kit's assertions never throw it: they put its message in
+ * `v8.writeHeapSnapshot` (a runtime that is not Node), no temporary directory,
+ * a heap above the configured cap, or a snapshot that could not be read. The kit's assertions never throw it: they put its message in
  * `LeakError.explanationUnavailable` and fail exactly as before.
  */
 export class ExplanationUnavailableError extends Error {

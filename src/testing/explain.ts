@@ -6,18 +6,20 @@
 // process and tells it in a developer's words (retainer-path.ts).
 //
 // Invariant: explaining never keeps the object alive itself. The kit holds it
-// only through a WeakRef; it is read once, to learn its heap-snapshot id, in a
-// job of its own and through the inspector, whose object group is released at
-// once; the snapshot is taken two macrotasks later, so neither a WeakRef's
-// keep-during-job set nor a frame of ours is a root of the path we report.
-// Weak edges are never followed. One snapshot at a time is held, and it is
-// dropped before the call returns.
+// only through a WeakRef and never dereferences it: the snapshot is taken two
+// macrotasks after the WeakRef was made (V8 keeps a new WeakRef's target for
+// the rest of its job), and the object is found in the snapshot by following
+// the WeakRef's weak `target` edge from a probe object of ours, marked by a
+// token string. Weak edges are never part of a path, so neither the probe nor
+// a frame of ours is a root of the path we report. One snapshot at a time is
+// held, and it is dropped before the call returns.
 
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { validateInteger, validateNumber, validateObject, validateOptionsBag } from '../internal/validate.js';
 import { ExplanationUnavailableError, type RetainerExplanation } from './errors.js';
-import { explainPath, findNodeById, searchFromRoots } from './retainer-path.js';
-import { SnapshotSession } from './snapshot-session.js';
+import type { HeapSnapshot } from './heap-snapshot.js';
+import { explainPath, searchFromRoots } from './retainer-path.js';
+import { snapshotThisProcess, type SnapshotTiming } from './snapshot.js';
 
 /** Options of {@link explainRetention}. */
 export interface ExplainOptions {
@@ -33,6 +35,11 @@ export interface ExplainOptions {
 
 /** @internal Default cap: a 1 GiB heap takes tens of seconds to snapshot and parse. */
 export const DEFAULT_MAX_HEAP_BYTES = 1024 * 1024 * 1024;
+
+/** @internal Where an explanation's time goes (bench/explain.bench.ts). */
+export interface ExplainTiming extends SnapshotTiming {
+  searchMs: number;
+}
 
 /** @internal What the kit's assertions get back: paths, or why there are none. */
 export interface Explained {
@@ -50,13 +57,14 @@ export interface Explained {
  * `WeakRef` explains its target, and is the way to ask about an object you
  * must not hold.
  *
- * Costs one heap snapshot of the process (V8 runs a full collection first):
- * about a second for a test-sized heap, tens of seconds for a heap of
- * hundreds of MB; the snapshot is parsed as it streams, never held as text.
+ * Costs one heap snapshot of the process (V8 runs a full collection first),
+ * written to a temporary file that is read back in chunks and removed: about
+ * a second for a typical test process, seconds for a 50 MB heap of small
+ * objects, about a minute for 500 MB (bench/README.md, "explain").
  *
  * @returns the path, or `undefined` when the object is no longer reachable.
  * @throws {ExplanationUnavailableError} (rejects) when no snapshot can be
- * taken or read here (no `node:inspector`, a heap above `maxHeapBytes`).
+ * taken or read here (no `v8.writeHeapSnapshot`, a heap above `maxHeapBytes`).
  *
  * @example
  * ```ts
@@ -98,6 +106,7 @@ export async function explainWeak(
   refs: ReadonlyArray<{ ref: WeakRef<object>; label: string }>,
   max: number,
   maxHeapBytes: number,
+  timing?: ExplainTiming,
 ): Promise<Explained> {
   validateInteger(max, 'max', 0);
   const heap = process.memoryUsage().heapUsed;
@@ -107,36 +116,59 @@ export async function explainWeak(
       unavailable: `no retainer path: the heap (${mb(heap)}) is above the explanation cap (${mb(maxHeapBytes)}; option maxHeapBytes)`,
     };
   }
-  const session = await SnapshotSession.open();
-  if (typeof session === 'string') return { retainers: [], unavailable: `no retainer path: ${session}` };
-  try {
-    const wanted: Array<{ id: number; label: string }> = [];
-    for (const { ref, label } of refs) {
-      if (wanted.length >= max) break;
-      const id = await session.objectId(ref);
-      if (id !== 0) wanted.push({ id, label });
-    }
-    // Two turns: the reads above put the objects in V8's keep-during-job set,
-    // which is cleared only when the job (and its microtasks) ends.
-    await nextMacrotask();
-    await nextMacrotask();
-    const snapshot = await session.snapshot();
-    session.close();
-    const ordinals = wanted.map(({ id }) => findNodeById(snapshot, id));
-    const reach = searchFromRoots(snapshot, ordinals.filter((o) => o >= 0));
-    const retainers: RetainerExplanation[] = [];
-    wanted.forEach(({ label }, k) => {
-      const ordinal = ordinals[k]!;
-      if (ordinal < 0) return;
-      const explained = explainPath(snapshot, reach, ordinal, label);
-      if (explained !== undefined) retainers.push(explained);
-    });
-    return { retainers, unavailable: undefined };
-  } catch (error) {
-    return { retainers: [], unavailable: `no retainer path: the heap snapshot could not be read (${(error as Error).message})` };
-  } finally {
-    session.close();
+  // The probe marks the objects in the snapshot: a property named by a token
+  // no other object has, holding their WeakRefs (whose `target` edges are weak).
+  const token = `leakproof-explain-probe-${process.pid}-${++probes}`;
+  const probe: Record<string, ReadonlyArray<WeakRef<object>>> = { [token]: refs.slice(0, max).map(({ ref }) => ref) };
+  // Two turns: a WeakRef made in this job (explainRetention's) keeps its
+  // target until the job and its microtasks end.
+  await nextMacrotask();
+  await nextMacrotask();
+  const snapshot = await snapshotThisProcess(timing).catch(
+    (error: unknown) => `the heap snapshot could not be read (${(error as Error).message})`,
+  );
+  if (typeof snapshot === 'string') return { retainers: [], unavailable: `no retainer path: ${snapshot}` };
+  const start = performance.now();
+  const ordinals = findProbeTargets(snapshot, token, probe[token]!.length);
+  const reach = searchFromRoots(snapshot, ordinals.filter((o) => o >= 0));
+  const retainers: RetainerExplanation[] = [];
+  ordinals.forEach((ordinal, k) => {
+    if (ordinal < 0) return;
+    const explained = explainPath(snapshot, reach, ordinal, refs[k]!.label);
+    if (explained !== undefined) retainers.push(explained);
+  });
+  if (timing !== undefined) timing.searchMs += performance.now() - start;
+  return { retainers, unavailable: undefined };
+}
+
+let probes = 0;
+
+/** Ordinals of the objects behind the probe's `count` WeakRefs, in order; -1 for one collected. */
+function findProbeTargets(s: HeapSnapshot, token: string, count: number): number[] {
+  const found = new Array<number>(count).fill(-1);
+  const refs = edgeTarget(s, undefined, 'property', s.strings.indexOf(token));
+  if (refs < 0) return found;
+  const target = s.strings.indexOf('target');
+  for (let k = 0; k < count; k++) {
+    const weakRef = edgeTarget(s, refs, 'element', k);
+    if (weakRef >= 0) found[k] = edgeTarget(s, weakRef, 'weak', target);
   }
+  return found;
+}
+
+/** The node an edge of `type` named (or indexed) `name` leads to, from `owner` or from any node; -1 if none. */
+function edgeTarget(s: HeapSnapshot, owner: number | undefined, type: string, name: number): number {
+  const { edges, edgeFieldCount, edgeField } = s;
+  const edgeType = s.edgeTypes.indexOf(type);
+  if (name < 0 || edgeType < 0) return -1;
+  const from = owner === undefined ? 0 : s.firstEdge[owner]!;
+  const to = owner === undefined ? edges.length : s.firstEdge[owner + 1]!;
+  for (let e = from; e < to; e += edgeFieldCount) {
+    if (edges[e + edgeField.type] === edgeType && edges[e + edgeField.nameOrIndex] === name) {
+      return edges[e + edgeField.toNode]! / s.nodeFieldCount;
+    }
+  }
+  return -1;
 }
 
 function mb(bytes: number): string {

@@ -6,15 +6,15 @@
 // retainer path of one new instance of the top type names who keeps them.
 //
 // Invariant: only one snapshot is held at a time. The first is reduced to a
-// per-type tally and the highest object id it contains (heap object tracking
-// keeps ids stable across snapshots, so every id above it is an object
+// per-type tally and the highest object id it contains (V8 keeps snapshot ids
+// stable across the snapshots of a process, so every id above it is an object
 // allocated during the run), then dropped before the loop runs again.
 
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { HeapGrowth, HeapGrowthEntry } from './errors.js';
 import type { HeapSnapshot } from './heap-snapshot.js';
 import { explainPath, searchFromRoots } from './retainer-path.js';
-import { SnapshotSession } from './snapshot-session.js';
+import { snapshotThisProcess } from './snapshot.js';
 
 interface Tally {
   counts: Map<string, { count: number; bytes: number }>;
@@ -71,16 +71,16 @@ function tally(s: HeapSnapshot): Tally {
  * string when no snapshot can be taken.
  */
 export async function explainGrowth(run: () => Promise<void>, iterations: number): Promise<HeapGrowth | string> {
-  const session = await SnapshotSession.open();
-  if (typeof session === 'string') return `no growth explanation: ${session}`;
   try {
     await nextMacrotask();
-    const before = tally(await session.snapshot());
+    // Tallied in a frame of its own, so the first snapshot is dropped before the run.
+    const before = await snapshotThisProcess().then((first) => (typeof first === 'string' ? first : tally(first)));
+    if (typeof before === 'string') return `no growth explanation: ${before}`;
     await run();
     await nextMacrotask();
     await nextMacrotask();
-    const snapshot = await session.snapshot();
-    session.close();
+    const snapshot = await snapshotThisProcess();
+    if (typeof snapshot === 'string') return `no growth explanation: ${snapshot}`;
     const after = tally(snapshot);
     const top: HeapGrowthEntry[] = [];
     for (const [type, { count, bytes }] of after.counts) {
@@ -119,7 +119,5 @@ export async function explainGrowth(run: () => Promise<void>, iterations: number
     return { iterations, top, example };
   } catch (error) {
     return `no growth explanation: the heap snapshot could not be read (${(error as Error).message})`;
-  } finally {
-    session.close();
   }
 }

@@ -4,11 +4,13 @@
 // `JSON.parse` of a whole snapshot holds the text (hundreds of MB for a
 // 500 MB heap) and then a JS array of boxed numbers several times larger.
 //
-// Invariant: text is consumed chunk by chunk as the inspector streams it and
-// never kept: integers go straight into typed arrays sized from the header,
-// strings into one array of JS strings. Peak extra memory is the typed arrays
-// (4 bytes per node field and per edge field) plus the strings table, and only
-// one snapshot is read at a time.
+// Invariant: the file's bytes are consumed chunk by chunk as they are read,
+// and never kept: integers go straight from bytes into typed arrays sized from
+// the header, strings into one array of JS strings. Peak extra memory is the
+// typed arrays (4 bytes per node field and per edge field) plus the strings
+// table, and only one snapshot is read at a time. Only the strings and the few
+// bytes between arrays are decoded as UTF-8 (decoding the number arrays as
+// text cost ~0.45 s of a 0.65 s read of a 50 MB heap's snapshot).
 //
 // Format: `{"snapshot":{"meta":{...},"node_count":N,"edge_count":M,...},
 // "nodes":[...],"edges":[...],"trace_function_infos":[...],"trace_tree":[...],
@@ -60,12 +62,14 @@ const enum Phase {
 }
 
 /**
- * Parses a snapshot fed as text chunks in order. Call {@link push} with each
- * chunk and {@link finish} at the end.
+ * Parses a snapshot fed as UTF-8 chunks in order (cut anywhere, even inside a
+ * character). Call {@link push} with each chunk and {@link finish} at the end.
  */
 export class HeapSnapshotReader {
   #phase = Phase.Header;
   #text = ''; // header or key text only, never array contents
+  #keyDecoder = new TextDecoder();
+  #stringDecoder = new TextDecoder();
   #meta: Meta | undefined;
   #nodes = new Uint32Array(0);
   #edges = new Uint32Array(0);
@@ -84,7 +88,7 @@ export class HeapSnapshotReader {
   // Skip phase: bracket depth of an array we do not need.
   #depth = 0;
 
-  push(chunk: string): void {
+  push(chunk: Uint8Array): void {
     let i = 0;
     const n = chunk.length;
     while (i < n) {
@@ -97,8 +101,9 @@ export class HeapSnapshotReader {
           i = this.#readNumbers(chunk, i);
           break;
         case Phase.Strings:
-          i = this.#readStrings(chunk, i);
-          break;
+          // The strings are the snapshot's last array: the rest is text.
+          this.#readStrings(this.#stringDecoder.decode(chunk.subarray(i), { stream: true }), 0);
+          return;
         case Phase.Skip:
           i = this.#skip(chunk, i);
           break;
@@ -109,6 +114,7 @@ export class HeapSnapshotReader {
   }
 
   finish(): HeapSnapshot {
+    if (this.#phase === Phase.Strings) this.#readStrings(this.#stringDecoder.decode(), 0);
     const meta = this.#meta;
     if (meta === undefined || this.#phase !== Phase.Done) {
       throw new Error('incomplete heap snapshot: the stream ended early');
@@ -174,14 +180,14 @@ export class HeapSnapshotReader {
   // Reads up to and including the next `"key":[`, then picks the phase for
   // that array. Only the text between arrays (a few bytes) and the header
   // (a few hundred) is ever accumulated.
-  #readKey(chunk: string, from: number): number {
-    const open = chunk.indexOf('[', from);
+  #readKey(chunk: Uint8Array, from: number): number {
+    const open = chunk.indexOf(91 /* [ */, from);
     if (open < 0) {
-      this.#text += chunk.slice(from);
+      this.#text += this.#keyDecoder.decode(chunk.subarray(from), { stream: true });
       return chunk.length;
     }
     // In the header, `[` also opens the meta arrays: read on to `"nodes":[`.
-    this.#text += chunk.slice(from, open + 1);
+    this.#text += this.#keyDecoder.decode(chunk.subarray(from, open + 1), { stream: true });
     const match = /"(\w+)"\s*:\s*\[$/.exec(this.#text);
     if (this.#phase === Phase.Header) {
       if (match?.[1] !== 'nodes') return open + 1;
@@ -206,7 +212,7 @@ export class HeapSnapshotReader {
     return open + 1;
   }
 
-  #readNumbers(chunk: string, from: number): number {
+  #readNumbers(chunk: Uint8Array, from: number): number {
     const target = this.#target === 'nodes' ? this.#nodes : this.#target === 'edges' ? this.#edges : undefined;
     let number = this.#number;
     let inNumber = this.#inNumber;
@@ -214,7 +220,7 @@ export class HeapSnapshotReader {
     const n = chunk.length;
     let i = from;
     for (; i < n; i++) {
-      const c = chunk.charCodeAt(i);
+      const c = chunk[i]!;
       if (c >= 48 && c <= 57) {
         number = number * 10 + (c - 48);
         inNumber = true;
@@ -285,11 +291,11 @@ export class HeapSnapshotReader {
     return i;
   }
 
-  #skip(chunk: string, from: number): number {
+  #skip(chunk: Uint8Array, from: number): number {
     // The arrays skipped (trace data, samples) hold numbers and nested arrays only.
     const n = chunk.length;
     for (let i = from; i < n; i++) {
-      const c = chunk.charCodeAt(i);
+      const c = chunk[i]!;
       if (c === 91) this.#depth++;
       else if (c === 93 && --this.#depth === 0) {
         this.#phase = Phase.Key;
@@ -312,6 +318,6 @@ function decode(raw: string): string {
 /** Parses a whole snapshot held as one string (tests and small fixtures). */
 export function parseHeapSnapshot(text: string): HeapSnapshot {
   const reader = new HeapSnapshotReader();
-  reader.push(text);
+  reader.push(new TextEncoder().encode(text));
   return reader.finish();
 }

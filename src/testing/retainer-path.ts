@@ -272,6 +272,8 @@ function describeObject(s: HeapSnapshot, node: number): string {
   }
 }
 
+const EPHEMERON = /^\d+ \/ part of key \(.*\) -> value \(.*\) pair in (\w+) \(table @\d+\)$/;
+
 function describeEdge(s: HeapSnapshot, edge: number): string {
   const type = edgeType(s, edge);
   const name = edgeName(s, edge);
@@ -457,6 +459,18 @@ function translate(
     const keyText = entry.key === undefined ? '' : ` ${JSON.stringify(entry.key)}`;
     steps.push({ holder: name, edge: name === 'Map' ? `Map entry${keyText}` : 'Set entry' });
     return entry.next;
+  }
+
+  // WeakMap / WeakSet entries. V8 names the key's link to its value
+  // "N / part of key (Object @1) -> value (Object @2) pair in WeakMap (table @3)".
+  const pair = eType === 'internal' ? EPHEMERON.exec(String(eName)) : null;
+  if (pair !== null) {
+    steps.push({ holder: describeObject(s, node), edge: `its value in a ${pair[1]} (the key keeps the value alive)` });
+    return i + 1;
+  }
+  if ((name === 'WeakMap' || name === 'WeakSet') && eName === 'table' && i + 1 < last) {
+    steps.push({ holder: name, edge: `${name} entry` });
+    return i + 2;
   }
 
   // Property and element storage arrays are plumbing: fold them into the edge.

@@ -12,6 +12,9 @@ const cache = new Map<string, object>();
 const emitter = new EventEmitter();
 const target = new EventTarget();
 const timers: NodeJS.Timeout[] = [];
+/** A long-lived key and the WeakMap whose values it keeps alive. */
+const session = { id: 'session-7' };
+const metadata = new WeakMap<object, object>();
 
 async function failure(factory: () => object, label: string): Promise<LeakError> {
   const error: unknown = await expectCollectable(factory, { rounds: 2, label, explain: true }).catch((e: unknown) => e);
@@ -43,6 +46,12 @@ function intervalCapture(): object {
 function moduleMap(): object {
   const value = { payload: 'cached' };
   cache.set('session:1', value);
+  return value;
+}
+
+function weakMapValue(): object {
+  const value = { payload: 'metadata' };
+  metadata.set(session, value);
   return value;
 }
 
@@ -133,6 +142,15 @@ describe('explanations of retained objects', () => {
     expect(error.message).toMatch(/Map entry "session:1"/);
     expect(flat(error.retainers[0])).toMatch(/module-level variable `cache`.*Map entry/);
     cache.clear();
+  });
+
+  it('names the live key and the WeakMap for a WeakMap value, in words instead of V8\'s', async () => {
+    const error = await failure(weakMapValue, 'metadata value');
+    expect(error.message).toMatch(/module-level variable `session` of .*explain\.gc\.test\.ts/);
+    expect(error.message).toMatch(/its value in a WeakMap \(the key keeps the value alive\)/);
+    expect(error.message).not.toMatch(/part of key|pair in WeakMap|table @/);
+    expect(flat(error.retainers[0])).toMatch(/module-level variable `session` \| Object \| its value in a WeakMap/);
+    metadata.delete(session);
   });
 
   it('names a global variable', async () => {

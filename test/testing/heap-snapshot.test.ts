@@ -16,7 +16,7 @@ const EDGE_TYPES = ['context', 'element', 'property', 'internal', 'hidden', 'sho
  *   global -weak-> Item (never followed)
  */
 function knownGraph(itemsEdge: 'property' | 'weak' = 'property'): string {
-  const strings = ['', '(GC roots)', '(Stack roots)', 'global / ', 'Registry', 'Array', 'Item', 'registry', 'items', 'weird "quoted" \\ name \u00e9 and more text'];
+  const strings = ['', '(GC roots)', '(Stack roots)', 'global / ', 'Registry', 'Array', 'Item', 'registry', 'items', 'weird "quoted" \\ name \u00e9 \u{1F600} and more text'];
   const s = (x: string): number => strings.indexOf(x);
   const t = (x: string): number => NODE_TYPES.indexOf(x);
   const e = (x: string): number => EDGE_TYPES.indexOf(x);
@@ -65,14 +65,16 @@ function knownGraph(itemsEdge: 'property' | 'weak' = 'property'): string {
   }).replace(/,"nodes"/, ',\n"nodes"').replace(/\],/g, '],\n');
 }
 
-function readInChunks(text: string, cuts: number[]) {
+// Cuts fall on bytes: some inside a number, a string, an escape or a
+// multi-byte character.
+function readInChunks(bytes: Uint8Array, cuts: number[]) {
   const reader = new HeapSnapshotReader();
   let from = 0;
   for (const cut of [...cuts].sort((a, b) => a - b)) {
-    reader.push(text.slice(from, cut));
+    reader.push(bytes.subarray(from, cut));
     from = cut;
   }
-  reader.push(text.slice(from));
+  reader.push(bytes.subarray(from));
   return reader.finish();
 }
 
@@ -83,7 +85,7 @@ describe('heap snapshot reader', () => {
     expect(snap.nodes).toBeInstanceOf(Uint32Array);
     expect(snap.edges).toBeInstanceOf(Uint32Array);
     expect(snap.nodes[6 * 7 + snap.nodeField.selfSize]).toBe(4294967295);
-    expect(snap.strings[9]).toBe('weird "quoted" \\ name \u00e9 and more text');
+    expect(snap.strings[9]).toBe('weird "quoted" \\ name \u00e9 \u{1F600} and more text');
     expect(Array.from(snap.firstEdge)).toEqual([0, 6, 9, 12, 18, 21, 24, 24, 24]);
     expect(snap.locations.get(6)).toEqual([3, 10, 4]);
     expect(findNodeById(snap, 13)).toBe(6);
@@ -92,10 +94,11 @@ describe('heap snapshot reader', () => {
 
   it('parses the same snapshot whatever the chunk boundaries', () => {
     const text = knownGraph();
+    const bytes = new TextEncoder().encode(text);
     const whole = parseHeapSnapshot(text);
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: text.length }), { maxLength: 40 }), (cuts) => {
-        const chunked = readInChunks(text, cuts);
+      fc.property(fc.array(fc.integer({ min: 0, max: bytes.length }), { maxLength: 40 }), (cuts) => {
+        const chunked = readInChunks(bytes, cuts);
         expect(Array.from(chunked.nodes)).toEqual(Array.from(whole.nodes));
         expect(Array.from(chunked.edges)).toEqual(Array.from(whole.edges));
         expect(chunked.strings).toEqual(whole.strings);
@@ -134,7 +137,7 @@ describe('heap snapshot reader', () => {
   it('rejects a truncated stream', () => {
     const text = knownGraph();
     const reader = new HeapSnapshotReader();
-    reader.push(text.slice(0, text.length - 40));
+    reader.push(new TextEncoder().encode(text.slice(0, text.length - 40)));
     expect(() => reader.finish()).toThrow(/ended early/);
   });
 
