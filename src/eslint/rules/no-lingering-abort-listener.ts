@@ -31,6 +31,7 @@ import {
   walk,
   type Node,
 } from '../utils.js';
+import { docsUrl } from '../docs.js';
 
 export const noLingeringAbortListener: Rule.RuleModule = {
   meta: {
@@ -45,6 +46,7 @@ export const noLingeringAbortListener: Rule.RuleModule = {
         "`removeEventListener('abort', <same listener>)` on the same receiver outside the listener, or sets " +
         '`x.onabort = null` outside the listener. `{ once: true }` is not a removal.',
       recommended: true,
+      url: docsUrl('no-lingering-abort-listener'),
     },
     hasSuggestions: true,
     schema: [],

@@ -27,6 +27,7 @@ import {
   unwrapTS,
   walk,
 } from '../utils.js';
+import { docsUrl } from '../docs.js';
 
 type Kind = 'Map' | 'Set' | 'array' | 'object';
 
@@ -61,6 +62,7 @@ export const noUnboundedCache: Rule.RuleModule = {
         'collection that is exported or passed to other code is not reported (it may be bounded there). ' +
         '`WeakMap`/`WeakSet` are never reported.',
       recommended: true,
+      url: docsUrl('no-unbounded-cache'),
     },
     hasSuggestions: true,
     schema: [],
