@@ -226,6 +226,13 @@ export function deprecate(path, match) {
       suggestion: null,
     },
     {
+      name: 'a parameter rewritten through arguments in sloppy code',
+      sourceType: 'script',
+      code: "var cache = Object.create(null);\nfunction get(kind) { arguments[0] = String(Math.random()); return cache[kind] || (cache[kind] = {}); }\nfunction main() { return get('main'); }",
+      errors: 'unbounded',
+      suggestion: null,
+    },
+    {
       name: 'a dedupe Set with the has-check but no warning (it only remembers)',
       code: 'const seen = new Set();\nexport function first(id) {\n  if (seen.has(id)) return false;\n  seen.add(id);\n  return true;\n}',
       errors: 'unbounded',

@@ -333,8 +333,11 @@ class FiniteDomain {
     );
     if (index === -1) return false;
     const param = fn.params[index]!;
-    // A parameter reassigned in the body can take any value.
+    // A parameter reassigned in the body can take any value; in sloppy code a
+    // write to `arguments[i]` reassigns it too.
     if (variable.references.some((reference) => reference.isWrite() && reference.identifier !== name)) return false;
+    const args = this.#context.sourceCode.scopeManager.acquire(fn)?.set.get('arguments');
+    if (args && args.references.length > 0) return false;
     const fallback = param.type === 'AssignmentPattern' ? param.right : undefined;
     if (fallback && !this.finite(fallback)) return false;
     const binding = functionBinding(this.#context, fn);
