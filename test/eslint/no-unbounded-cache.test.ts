@@ -226,6 +226,12 @@ export function deprecate(path, match) {
       suggestion: null,
     },
     {
+      name: 'a key from a module-level counter bumped on every call',
+      code: "let next = 0;\nconst jobs = new Map();\nexport function submit(job) { next = next + 1; jobs.set(next, job); return next; }",
+      errors: 'unbounded',
+      suggestion: "import { LRU } from 'leakproof';\nlet next = 0;\nconst jobs = new LRU({ max: 1000 });\nexport function submit(job) { next = next + 1; jobs.set(next, job); return next; }",
+    },
+    {
       name: 'a parameter rewritten through arguments in sloppy code',
       sourceType: 'script',
       code: "var cache = Object.create(null);\nfunction get(kind) { arguments[0] = String(Math.random()); return cache[kind] || (cache[kind] = {}); }\nfunction main() { return get('main'); }",
