@@ -8,8 +8,9 @@
 // many calls) collects one listener per operation. `{ once: true }` removes it
 // only when the event fires, which on such a signal is never.
 // Invariant: a report names an `abort` listener on a signal-like receiver with
-// no removal outside the listener itself and no `signal` option tying it to
-// the operation.
+// no removal outside the listener itself, no `signal` option tying it to
+// the operation, and no once-per-signal guard that outlives the adding
+// function (which caps it at one listener per signal).
 import type { Rule } from 'eslint';
 import type * as ESTree from 'estree';
 import {
