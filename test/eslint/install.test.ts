@@ -103,6 +103,23 @@ describe('leakproof/eslint from the packed tarball', () => {
     expect(result.suggestions.every((count) => count > 0)).toBe(true);
   }, 60_000);
 
+  it("gives each rule a docs URL to the installed package's README.md, through import and require()", () => {
+    // `#`, `%` and a space in the path: a URL built by pasting the path would break.
+    const dir = project('with-docs #1 %41', 'eslint');
+    const print = (p: string): string => `console.log(JSON.stringify(Object.values(${p}.rules).map((rule) => rule.meta.docs.url)))`;
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `const { default: p } = await import('leakproof/eslint'); ${print('p')}`], { cwd: dir, encoding: 'utf8' });
+    const cjs = execFileSync(process.execPath, ['-e', `const p = require('leakproof/eslint'); ${print('p')}`], { cwd: dir, encoding: 'utf8' });
+    const readme = join(dir, 'node_modules', 'leakproof', 'README.md');
+    for (const urls of [JSON.parse(esm), JSON.parse(cjs)] as string[][]) {
+      expect(urls).toHaveLength(6);
+      for (const url of urls) {
+        expect(fileURLToPath(new URL(url))).toBe(readme);
+        expect(existsSync(readme)).toBe(true);
+        expect(new URL(url).hash).toMatch(/^#[a-z0-9-]+$/);
+      }
+    }
+  }, 60_000);
+
   it('loads through require() with meta, rules and configs, and the package version in meta', () => {
     const dir = project('with-require', 'eslint');
     const script =

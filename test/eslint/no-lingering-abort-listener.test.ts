@@ -108,6 +108,32 @@ async function subscribe(controller, iterator) {
       ts: true,
       code: "export function f(signal: AbortSignal, own: AbortSignal): void { signal.addEventListener('abort', () => stop(), { signal: own }); }",
     },
+    {
+      name: 'one forwarding listener per signal, guarded by a WeakMap that outlives the adding function (vitest jsdom)',
+      code: `export function patch(window) {
+  const controllers = new WeakMap();
+  function forSignal(signal) {
+    if (!controllers.has(signal)) {
+      const controller = new window.AbortController();
+      signal.addEventListener('abort', () => controller.abort(signal.reason));
+      controllers.set(signal, controller);
+    }
+    return controllers.get(signal);
+  }
+  return forSignal;
+}`,
+    },
+    {
+      name: 'TypeScript: a module-level WeakSet guard around onabort',
+      ts: true,
+      code: `const wired = new WeakSet<AbortSignal>();
+export function wire(signal: AbortSignal, log: (m: string) => void): void {
+  if (!wired.has(signal)) {
+    wired.add(signal);
+    signal.onabort = () => log('aborted');
+  }
+}`,
+    },
   ],
   invalid: [
     {
@@ -235,6 +261,42 @@ async function subscribe(controller, iterator) {
       name: 'TypeScript: a class field signal with a non-null assertion',
       ts: true,
       code: "class Job {\n  signal?: AbortSignal;\n  start(): void { this.signal!.addEventListener('abort', () => this.stop()); }\n  stop(): void {}\n}",
+      errors: 'lingering',
+      suggestion: null,
+    },
+    {
+      name: 'the WeakMap guard declared inside the adding function (new on every call)',
+      code: `export function forSignal(signal) {
+  const controllers = new WeakMap();
+  if (!controllers.has(signal)) {
+    signal.addEventListener('abort', () => controllers.get(signal)?.abort());
+    controllers.set(signal, new AbortController());
+  }
+}`,
+      errors: 'lingering',
+      suggestion: null,
+    },
+    {
+      name: 'a WeakMap has-check that never records the signal',
+      code: `const controllers = new WeakMap();
+export function forSignal(signal, other) {
+  if (!controllers.has(signal)) {
+    signal.addEventListener('abort', () => other.abort());
+    controllers.set(other, true);
+  }
+}`,
+      errors: 'lingering',
+      suggestion: null,
+    },
+    {
+      name: 'a guard that is a Map, not a WeakMap',
+      code: `const seen = new Map();
+export function forSignal(signal, job) {
+  if (!seen.has(signal)) {
+    signal.addEventListener('abort', () => job.cancel());
+    seen.set(signal, job);
+  }
+}`,
       errors: 'lingering',
       suggestion: null,
     },

@@ -29,6 +29,7 @@ import {
   unwrapTS,
   walk,
 } from '../utils.js';
+import { docsUrl } from '../docs.js';
 
 type Reason = 'loop' | 'recursion' | 'this' | 'module' | 'signal';
 
@@ -54,6 +55,7 @@ export const noLeakyRace: Rule.RuleModule = {
         "`once(x, 'abort')`, or a call of a same-file function or method that returns one. " +
         'A collection contender (`Promise.race(x)`, `...x`, `x.map(f)`, `Object.values(x)`) is long-lived when `x` is, or when `f` returns a `this.` member.',
       recommended: true,
+      url: docsUrl('no-leaky-race'),
     },
     hasSuggestions: true,
     schema: [],

@@ -8,12 +8,14 @@
 // many calls) collects one listener per operation. `{ once: true }` removes it
 // only when the event fires, which on such a signal is never.
 // Invariant: a report names an `abort` listener on a signal-like receiver with
-// no removal outside the listener itself and no `signal` option tying it to
-// the operation.
+// no removal outside the listener itself, no `signal` option tying it to
+// the operation, and no once-per-signal guard that outlives the adding
+// function (which caps it at one listener per signal).
 import type { Rule } from 'eslint';
 import type * as ESTree from 'estree';
 import {
   chainText,
+  contains,
   enclosingFunction,
   freeName,
   hasProperty,
@@ -31,6 +33,7 @@ import {
   walk,
   type Node,
 } from '../utils.js';
+import { docsUrl } from '../docs.js';
 
 export const noLingeringAbortListener: Rule.RuleModule = {
   meta: {
@@ -43,8 +46,11 @@ export const noLingeringAbortListener: Rule.RuleModule = {
         '`AbortController`, nor an `AbortSignal.timeout/any()` or `anySignal()` made inside a function (one per call). ' +
         "Not reported when the options carry a `signal` (tied to the operation), when the same file calls " +
         "`removeEventListener('abort', <same listener>)` on the same receiver outside the listener, or sets " +
-        '`x.onabort = null` outside the listener. `{ once: true }` is not a removal.',
+        '`x.onabort = null` outside the listener, nor when a once-per-signal guard adds it: inside ' +
+        '`if (!seen.has(x)) { …; seen.set(x, …) }` with `seen` a `WeakMap`/`WeakSet` declared outside the adding ' +
+        'function (one listener per signal, however often the function runs). `{ once: true }` is not a removal.',
       recommended: true,
+      url: docsUrl('no-lingering-abort-listener'),
     },
     hasSuggestions: true,
     schema: [],
@@ -62,6 +68,7 @@ export const noLingeringAbortListener: Rule.RuleModule = {
     function check(node: ESTree.Node, receiver: ESTree.Node, listener: ESTree.Node | undefined, kind: 'add' | 'property', options?: ESTree.Node): void {
       if (!isSignalLike(context, receiver)) return;
       if (isLocalSignal(context, receiver, node)) return;
+      if (isOncePerSignal(context, receiver, node)) return;
       if (options) {
         const bag = unwrapTS(options);
         if (bag.type !== 'ObjectExpression' && bag.type !== 'Literal') return; // unknown options: may carry a signal
@@ -130,6 +137,70 @@ export const noLingeringAbortListener: Rule.RuleModule = {
 };
 
 const SIGNAL_NAME = /signal$/i;
+
+/**
+ * The once-per-signal guard: `if (!seen.has(signal)) { signal.addEventListener('abort', …);
+ * seen.set(signal, …) }` (or `seen.add(signal)`), where `seen` is a `WeakMap` or
+ * `WeakSet` declared outside the function that adds the listener. However often
+ * that function runs, a signal gets one listener per guard; the guard holds the
+ * signal weakly. Exactly: the nearest enclosing `if` in the same function tests
+ * `!seen.has(x)`, its consequent (not in a nested function) calls `seen.set(x, …)`
+ * or `seen.add(x)`, and `x` has the receiver's text.
+ */
+function isOncePerSignal(context: Rule.RuleContext, receiver: ESTree.Node, at: ESTree.Node): boolean {
+  const receiverText = chainText(receiver);
+  const fn = enclosingFunction(at);
+  if (receiverText === undefined || !fn) return false;
+  let guard: ESTree.IfStatement | undefined;
+  for (let current: ESTree.Node | undefined = at; current && current !== fn; current = parentOf(current)) {
+    const parent = parentOf(current);
+    if (parent?.type === 'IfStatement') {
+      if (parent.consequent === current) guard = parent;
+      break;
+    }
+  }
+  if (!guard) return false;
+  const test = unwrapTS(guard.test);
+  if (test.type !== 'UnaryExpression' || test.operator !== '!') return false;
+  const has = unwrapTS(test.argument);
+  if (has.type !== 'CallExpression' || !isMember(has.callee, 'has') || has.arguments.length !== 1) return false;
+  if (chainText(has.arguments[0]!) !== receiverText) return false;
+  const weak = unwrapTS(has.callee.object);
+  if (weak.type !== 'Identifier') return false;
+  const variable = resolve(context, weak);
+  const init = variable && initializerOf(variable);
+  const made = init && unwrapTS(init);
+  if (
+    !made ||
+    made.type !== 'NewExpression' ||
+    unwrapTS(made.callee).type !== 'Identifier' ||
+    !['WeakMap', 'WeakSet'].includes((unwrapTS(made.callee) as ESTree.Identifier).name)
+  ) {
+    return false;
+  }
+  // Declared inside the adding function, the guard is new on every call and guards nothing.
+  if (contains(fn, variable.defs[0]!.node as ESTree.Node)) return false;
+  const consequent = guard.consequent;
+  let remembered = false;
+  walk(
+    consequent,
+    (node) => {
+      if (remembered || (node !== consequent && isFunction(node))) return 'skip';
+      if (
+        node.type === 'CallExpression' &&
+        (isMember(node.callee, 'set') || isMember(node.callee, 'add')) &&
+        chainText((node.callee as ESTree.MemberExpression).object) === weak.name &&
+        node.arguments[0] !== undefined &&
+        chainText(node.arguments[0]) === receiverText
+      ) {
+        remembered = true;
+      }
+      return undefined;
+    },
+    context.sourceCode,
+  );
+  return remembered;
+}
 
 /** Whether the receiver is an AbortSignal by its name or its initialiser. */
 function isSignalLike(context: Rule.RuleContext, receiver: ESTree.Node): boolean {

@@ -28,6 +28,7 @@ import {
   walk,
   type Node,
 } from '../utils.js';
+import { docsUrl } from '../docs.js';
 
 const CLOSING = /^(close|dispose|destroy|stop|shutdown|terminate|end|disconnect|teardown|clean|abort|cancel|clear|reset|detach|unsubscribe|kill|quit|exit|release|free|finish|unmount|unref|dispose)/i;
 /** A closing verb as a later camelCase word: `onClose`, `handleDestroy`, `onTestRunEnd`. */
@@ -50,6 +51,7 @@ export const noOwningTimer: Rule.RuleModule = {
         'holds a `new WeakRef(…)` (a weak-timer handle) is not reported. Such a timer is long-lived: ' +
         'it runs until cleared, and the timer list is a GC root.',
       recommended: true,
+      url: docsUrl('no-owning-timer'),
     },
     hasSuggestions: true,
     schema: [],

@@ -20,6 +20,7 @@ import {
   staticName,
   unwrapTS,
 } from '../utils.js';
+import { docsUrl } from '../docs.js';
 
 const EVENTS = new Set(['events', 'node:events']);
 
@@ -33,6 +34,7 @@ export const noUnboundedEventsOn: Rule.RuleModule = {
         '`EventEmitter`, whose options object is missing or has none of `close`, `highWaterMark`, `signal`. Its buffer ' +
         'is long-lived: it grows with every event not yet consumed for as long as the emitter emits.',
       recommended: true,
+      url: docsUrl('no-unbounded-events-on'),
     },
     hasSuggestions: true,
     schema: [],

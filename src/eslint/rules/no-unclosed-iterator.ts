@@ -26,6 +26,7 @@ import {
   walk,
   type Node,
 } from '../utils.js';
+import { docsUrl } from '../docs.js';
 
 export const noUnclosedIterator: Rule.RuleModule = {
   meta: {
@@ -41,6 +42,7 @@ export const noUnclosedIterator: Rule.RuleModule = {
         'calls `return()`. Not reported when a `finally` around the loop calls `<iterator>.return`, or the iterator ' +
         'is a parameter (the caller owns it) or declared with `using`/`await using`.',
       recommended: true,
+      url: docsUrl('no-unclosed-iterator'),
     },
     hasSuggestions: true,
     schema: [],
