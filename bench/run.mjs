@@ -99,7 +99,7 @@ if (!complete && writeAnyway && filters.length > 0 && failed === 0) {
   writeFileSync('bench/README.md', text);
   console.log(`\nreplaced the sections of ${[...outputs[0].byFile.keys()].join(', ')} in bench/README.md`);
 }
-if (complete && failed === 0) { = os.cpus()[0]?.model ?? 'unknown CPU';
+if (complete && failed === 0) {
   const stamp = `${new Date().toISOString().slice(0, 10)}, ${os.platform()} ${os.arch()}, ${cpu}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(2)} at the end`;
   const rows = [];
   for (const { version, targets } of verdicts) {
