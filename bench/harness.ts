@@ -220,6 +220,11 @@ export function allResults(): readonly Row[] {
   return results;
 }
 
+/** Records a target a bench computes itself (a ratio of medians across scenarios, say). */
+export function recordTarget(result: TargetResult): void {
+  targetResults.push(result);
+}
+
 export function allTargets(): readonly TargetResult[] {
   return targetResults;
 }

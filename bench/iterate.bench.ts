@@ -25,7 +25,7 @@ import { abortableSource } from 'abortable-iterator';
 import { abortableIterator } from '../src/abortable-iterator.js';
 import { on } from '../src/on.js';
 import { pump } from '../src/pump.js';
-import { printHeader, printRows } from './harness.js';
+import { printHeader, printRows, recordTarget } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const scale = (n: number): number => (quick ? Math.max(1, Math.round(n / 100)) : n);
@@ -179,6 +179,7 @@ async function compare(title: string, runs: Record<string, Run>, baseline: strin
 
 function verdict(label: string, ratio: number, target: number): void {
   const met = ratio <= target ? 'met' : 'NOT met';
+  if (!quick) recordTarget({ scenario: 'bench/iterate.bench.ts', label, ratio, max: target, met: ratio <= target });
   console.log(`\n**${label}: ${ratio.toFixed(2)}x (target ≤ ${target.toFixed(2)}x) – ${met}**${quick ? ' (--quick: meaningless)' : ''}`);
 }
 

@@ -20,7 +20,7 @@ import { LRUMap } from 'mnemonist';
 import QuickLRU from 'quick-lru';
 import { LRU as TinyLRU } from 'tiny-lru';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import { printHeader, printRows, runScenario } from './harness.js';
+import { printHeader, printRows, recordTarget, runScenario } from './harness.js';
 import { LRU } from '../src/lru.js';
 
 interface Cache {
@@ -150,13 +150,29 @@ async function throughput(): Promise<void> {
       updateContenders[name] = fresh(updatePhase)(filled(make), keys, order, value);
       evictContenders[name] = fresh(evictPhase)(filled(make), keys, N, value);
     }
-    await runScenario({ name: `set, ${kind} keys (N = ${N}, max = N)`, ops: N, contenders: setContenders });
-    await runScenario({ name: `get (hit), ${kind} keys`, ops: N, contenders: hitContenders });
-    await runScenario({ name: `get (miss), ${kind} keys`, ops: N, contenders: missContenders });
-    await runScenario({ name: `update, ${kind} keys`, ops: N, contenders: updateContenders });
-    await runScenario({ name: `evict, ${kind} keys`, ops: N, contenders: evictContenders });
+    const phases: Array<[string, Record<string, (ops: number) => unknown>]> = [
+      [`set, ${kind} keys (N = ${N}, max = N)`, setContenders],
+      [`get (hit), ${kind} keys`, hitContenders],
+      [`get (miss), ${kind} keys`, missContenders],
+      [`update, ${kind} keys`, updateContenders],
+      [`evict, ${kind} keys`, evictContenders],
+    ];
+    for (const [name, phaseContenders] of phases) {
+      const rows = await runScenario({ name, ops: N, contenders: phaseContenders, targets: [LEVEL_WITH_LRU_CACHE] });
+      const of = (c: string): number => rows.find((row) => row.contender === c)!.nsPerOp;
+      ratios.push(of('leakproof') / of('lru-cache'));
+    }
   }
+  // Issue 12: level in every phase × key-type row (above) and faster on the median row.
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const median = sorted.length % 2 ? sorted[sorted.length >> 1]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  const label = 'LRU < 1x lru-cache on the median phase × key-type row';
+  recordTarget({ scenario: `${ratios.length} rows`, label, ratio: median, max: 1, met: median < 1 });
+  console.log(`\nTarget: ${label}: ${median.toFixed(2)}x – ${median < 1 ? 'met' : '**not met**'}`);
 }
+
+const LEVEL_WITH_LRU_CACHE = { contender: 'leakproof', against: 'lru-cache', max: 1, label: 'LRU ≤ 1x lru-cache' };
+const ratios: number[] = [];
 
 async function settledHeap(): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;

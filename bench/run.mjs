@@ -74,6 +74,9 @@ if (!complete && writeAnyway && filters.length > 0 && failed === 0) {
   // Replace only the sections of the files that ran, in each version's part.
   const stamp = `${new Date().toISOString().slice(0, 10)}, ${os.platform()} ${os.arch()}, ${cpu}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(2)} at the end`;
   let text = readFileSync('bench/README.md', 'utf8');
+  // The hand-written head (method, decisions) is always the current one.
+  const latest = text.indexOf('\n## Latest run');
+  if (latest >= 0) text = readFileSync('bench/README.head.md', 'utf8').trimEnd() + '\n' + text.slice(latest);
   for (const { version, byFile } of outputs) {
     const part = text.indexOf(`\n## ${version}\n`);
     if (part < 0) throw new Error(`bench/README.md has no part for ${version}: run the whole bench`);
@@ -90,10 +93,19 @@ if (!complete && writeAnyway && filters.length > 0 && failed === 0) {
   for (const { version, targets } of verdicts) {
     for (const t of targets) {
       const row = `| ${version} | ${t.label} (${t.scenario}) |`;
+      const line = `${row} ${t.ratio.toFixed(2)}x (≤ ${t.max}x) | ${t.met ? 'met' : '**not met**'} |`;
       const at = text.indexOf(row);
-      if (at < 0) continue;
-      const end = text.indexOf('\n', at);
-      text = `${text.slice(0, at)}${row} ${t.ratio.toFixed(2)}x (≤ ${t.max}x) | ${t.met ? 'met' : '**not met**'} |${text.slice(end)}`;
+      if (at >= 0) {
+        text = `${text.slice(0, at)}${line}${text.slice(text.indexOf('\n', at))}`;
+      } else {
+        // A target this file did not declare before: append it to the table.
+        const table = text.indexOf('\n|---|---|---:|---|\n', text.indexOf('### Targets'));
+        if (table < 0) throw new Error('bench/README.md has no targets table: run the whole bench');
+        let end = table + 1;
+        while (text.startsWith('|', text.indexOf('\n', end) + 1)) end = text.indexOf('\n', end) + 1;
+        end = text.indexOf('\n', end);
+        text = `${text.slice(0, end)}\n${line}${text.slice(end)}`;
+      }
     }
   }
   writeFileSync('bench/README.md', text);

@@ -61,7 +61,7 @@ export const noUnboundedCache: Rule.RuleModule = {
         '(`if (!seen.has(k)) { seen.add(k); console.warn(…) }`, each entry paired with a printed warning). A ' +
         'collection that is exported or passed to other code is not reported (it may be bounded there). ' +
         '`WeakMap`/`WeakSet` are never reported.',
-      recommended: true,
+      recommended: false,
       url: docsUrl('no-unbounded-cache'),
     },
     hasSuggestions: true,
