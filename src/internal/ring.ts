@@ -32,7 +32,7 @@ export class Ring<T> {
 
   push(value: T): void {
     const length = this.#slots.length;
-    if (this.#size === length) this.#resize(length === 0 ? MIN_SLOTS : length * 2);
+    if (this.#size === length) this.#grow(length);
     const slots = this.#slots;
     slots[(this.#head + this.#size) & (slots.length - 1)] = value;
     this.#size++;
@@ -48,7 +48,7 @@ export class Ring<T> {
     const size = --this.#size;
     if (size === 0) this.#head = 0;
     // Hysteresis (grow at full, shrink at a quarter) keeps resizing amortised O(1).
-    if (slots.length > MIN_SLOTS && size <= slots.length >>> 2) this.#resize(slots.length >>> 1);
+    if (slots.length > MIN_SLOTS && size <= slots.length >>> 2) this.#shrink();
     return value;
   }
 
@@ -59,14 +59,45 @@ export class Ring<T> {
     this.#size = 0;
   }
 
-  #resize(length: number): void {
+  // Both resizes work in place on the one array (appending, moving the few
+  // live items, truncating): a fresh array per resize made a burst of 64
+  // events 15–20% slower per event (on() vs events.on, bench/iterate.bench.ts).
+  // Appending keeps the array packed, where `new Array(n)` would make it holey.
+
+  /** Doubles a full ring: the items that wrapped round to the front move to the new back half. */
+  #grow(length: number): void {
+    if (length === 0) {
+      const slots: Array<T | undefined> = [];
+      for (let i = 0; i < MIN_SLOTS; i++) slots.push(undefined);
+      this.#slots = slots;
+      return;
+    }
     const slots = this.#slots;
-    const mask = slots.length - 1;
+    const head = this.#head;
+    for (let i = 0; i < head; i++) {
+      slots.push(slots[i]);
+      slots[i] = undefined;
+    }
+    for (let i = head; i < length; i++) slots.push(undefined);
+  }
+
+  /** Halves a ring at most a quarter full: the live items move to the front, then the array is cut. */
+  #shrink(): void {
+    const slots = this.#slots;
+    const length = slots.length;
+    const mask = length - 1;
+    const head = this.#head;
     const size = this.#size;
-    // Filled by push, not `new Array(length)`, so that the array stays packed.
-    const next: Array<T | undefined> = [];
-    for (let i = 0; i < length; i++) next.push(i < size ? slots[(this.#head + i) & mask] : undefined);
-    this.#slots = next;
+    if (head + size <= length) {
+      for (let i = 0; i < size; i++) slots[i] = slots[head + i];
+    } else {
+      const live: Array<T | undefined> = [];
+      for (let i = 0; i < size; i++) live.push(slots[(head + i) & mask]);
+      for (let i = 0; i < size; i++) slots[i] = live[i];
+    }
+    const half = length >>> 1;
+    for (let i = size; i < half; i++) slots[i] = undefined;
+    slots.length = half;
     this.#head = 0;
   }
 }
