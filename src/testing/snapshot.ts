@@ -13,19 +13,21 @@
 // Why a file and not the inspector: `HeapProfiler.takeHeapSnapshot` sends the
 // same text as protocol messages (JSON inside JSON, parsed again by the
 // session), and learning an object's snapshot id needs heap object tracking
-// on. Together they cost 0.5–1.0 s more per first snapshot of a 50 MB heap
-// (Node 20.20 / 22.23 / 24.22; bench/README.md, "explain"), and they need an
-// inspector the runtime may be built without. The objects to explain are
-// found in the snapshot through their WeakRefs instead (explain.ts).
+// on. Together they cost 0.6–0.8 s more than writing and reading the file
+// for the first snapshot of a fresh process with a 50 MB heap (3.1–4.2 s
+// against 3.7–4.8 s, two runs each on Node 20.20 / 22.23 / 24.22, reading
+// without parsing; a one-off measurement, not in bench/), and they need an
+// inspector the runtime may be built without. At 500 MB the whole
+// explanation went from 47–82 s to 41–56 s (bench/README.md, "explain", before
+// and after). The objects to explain are found in the snapshot through their
+// WeakRefs instead (explain.ts).
 
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { HeapSnapshotReader, type HeapSnapshot } from './heap-snapshot.js';
-
-type V8Module = typeof import('node:v8');
-let v8: V8Module | null | undefined;
 
 /** For the benchmark: time V8 spent writing the file and we spent reading it, and the graph's size. */
 export interface SnapshotTiming {
@@ -41,16 +43,7 @@ export interface SnapshotTiming {
  * @returns the snapshot, or a one-line reason when none can be taken here.
  */
 export async function snapshotThisProcess(timing?: SnapshotTiming): Promise<HeapSnapshot | string> {
-  if (v8 === undefined) {
-    try {
-      v8 = await import('node:v8');
-    } catch {
-      v8 = null;
-    }
-  }
-  if (v8 === null || typeof v8.writeHeapSnapshot !== 'function') {
-    return 'this runtime has no v8.writeHeapSnapshot';
-  }
+  if (typeof writeHeapSnapshot !== 'function') return 'this runtime has no v8.writeHeapSnapshot';
   let dir: string;
   try {
     dir = await mkdtemp(join(tmpdir(), `leakproof-snapshot-${process.pid}-`));
@@ -61,7 +54,7 @@ export async function snapshotThisProcess(timing?: SnapshotTiming): Promise<Heap
     const file = join(dir, 'process.heapsnapshot');
     let start = performance.now();
     try {
-      v8.writeHeapSnapshot(file);
+      writeHeapSnapshot(file);
     } catch (error) {
       return `V8 could not write the heap snapshot (${(error as Error).message})`;
     }
