@@ -18,8 +18,8 @@
 // against 3.7–4.8 s, two runs each on Node 20.20 / 22.23 / 24.22, reading
 // without parsing; a one-off measurement, not in bench/), and they need an
 // inspector the runtime may be built without. At 500 MB the whole
-// explanation went from 47–82 s to 41–56 s (bench/README.md, "explain", before
-// and after). The objects to explain are found in the snapshot through their
+// explanation went from 47–82 s to 41–56 s (bench/explain.bench.ts, runs of
+// 2026-12-05 before and after). The objects to explain are found through their
 // WeakRefs instead (explain.ts).
 
 import { createReadStream } from 'node:fs';
