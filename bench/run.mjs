@@ -108,6 +108,7 @@ if (!complete && writeAnyway && filters.length > 0 && failed === 0) {
       }
     }
   }
+  text = groupTargetRows(text);
   writeFileSync('bench/README.md', text);
   console.log(`\nreplaced the sections of ${[...outputs[0].byFile.keys()].join(', ')} in bench/README.md`);
 }
@@ -128,3 +129,16 @@ if (complete && failed === 0) {
   console.log('\nwrote bench/README.md');
 }
 process.exit(failed ? 1 : 0);
+
+/** Orders the targets table's rows by Node version (first appearance), keeping each version's rows in order. */
+function groupTargetRows(text) {
+  const header = text.indexOf('\n|---|---|---:|---|\n', text.indexOf('### Targets'));
+  if (header < 0) return text;
+  const start = header + '\n|---|---|---:|---|\n'.length;
+  let end = start;
+  while (text.startsWith('|', end)) end = text.indexOf('\n', end) + 1;
+  const rows = text.slice(start, end).split('\n').filter(Boolean);
+  const versions = [...new Set(rows.map((row) => row.split('|')[1]))];
+  const sorted = versions.flatMap((version) => rows.filter((row) => row.split('|')[1] === version));
+  return text.slice(0, start) + sorted.join('\n') + '\n' + text.slice(end);
+}
