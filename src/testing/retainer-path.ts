@@ -24,15 +24,6 @@ export interface Reach {
   readonly parentEdge: Int32Array;
 }
 
-/** Ordinal of the node with heap snapshot id `id`, or -1. */
-export function findNodeById(snapshot: HeapSnapshot, id: number): number {
-  const { nodes, nodeFieldCount, nodeField } = snapshot;
-  for (let ordinal = 0, at = nodeField.id; at < nodes.length; ordinal++, at += nodeFieldCount) {
-    if (nodes[at] === id) return ordinal;
-  }
-  return -1;
-}
-
 /**
  * Breadth-first search from the snapshot's root over strong edges, first
  * without the stack and handle-scope roots, then (only for `targets` not yet

@@ -26,7 +26,9 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeHeapSnapshot } from 'node:v8';
+// A namespace import, as gc.ts: a runtime whose node:v8 lacks the function
+// gets the one-line reason below instead of a link error.
+import * as v8 from 'node:v8';
 import { HeapSnapshotReader, type HeapSnapshot } from './heap-snapshot.js';
 
 /** For the benchmark: time V8 spent writing the file and we spent reading it, and the graph's size. */
@@ -43,7 +45,7 @@ export interface SnapshotTiming {
  * @returns the snapshot, or a one-line reason when none can be taken here.
  */
 export async function snapshotThisProcess(timing?: SnapshotTiming): Promise<HeapSnapshot | string> {
-  if (typeof writeHeapSnapshot !== 'function') return 'this runtime has no v8.writeHeapSnapshot';
+  if (typeof v8.writeHeapSnapshot !== 'function') return 'this runtime has no v8.writeHeapSnapshot';
   let dir: string;
   try {
     dir = await mkdtemp(join(tmpdir(), `leakproof-snapshot-${process.pid}-`));
@@ -54,7 +56,7 @@ export async function snapshotThisProcess(timing?: SnapshotTiming): Promise<Heap
     const file = join(dir, 'process.heapsnapshot');
     let start = performance.now();
     try {
-      writeHeapSnapshot(file);
+      v8.writeHeapSnapshot(file);
     } catch (error) {
       return `V8 could not write the heap snapshot (${(error as Error).message})`;
     }

@@ -4,7 +4,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HeapSnapshotReader, parseHeapSnapshot } from '../../src/testing/heap-snapshot.js';
-import { explainPath, findNodeById, searchFromRoots } from '../../src/testing/retainer-path.js';
+import type { HeapSnapshot } from '../../src/testing/heap-snapshot.js';
+import { explainPath, searchFromRoots } from '../../src/testing/retainer-path.js';
+
+/** Ordinal of the node with heap snapshot id `id`, or -1. */
+function findNodeById(snapshot: HeapSnapshot, id: number): number {
+  const { nodes, nodeFieldCount, nodeField } = snapshot;
+  for (let ordinal = 0, at = nodeField.id; at < nodes.length; ordinal++, at += nodeFieldCount) {
+    if (nodes[at] === id) return ordinal;
+  }
+  return -1;
+}
 
 const NODE_TYPES = ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic'];
 const EDGE_TYPES = ['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'];
