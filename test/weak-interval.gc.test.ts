@@ -124,11 +124,19 @@ class Session {
 }
 
 // Frames of their own: nothing of the test body keeps the objects.
-function createServers(tracker: Tracker, handles: WeakTimer[], count: number, ms: number, unref = true): void {
+function createServers(
+  tracker: Tracker,
+  handles: WeakTimer[],
+  count: number,
+  ms: number,
+  unref = true,
+  keep?: Server[],
+): void {
   for (let i = 0; i < count; i++) {
     const server = new Server(ms, unref);
     handles.push(server.timer);
     tracker.add(server, `server ${i}`);
+    keep?.push(server);
   }
 }
 
@@ -160,9 +168,14 @@ describe('weakInterval', () => {
       const tracker = track();
       const handles: WeakTimer[] = [];
       ticks = 0;
-      createServers(tracker, handles, 200, 5);
-      await sleep(20);
-      expect(ticks).toBeGreaterThan(0); // they were ticking
+      // Held until they have been seen ticking: unheld, a collection in the
+      // wait can end them before their first tick (CI, Node 20, under load:
+      // 0 ticks in 20 ms).
+      const keep: Server[] = [];
+      createServers(tracker, handles, 200, 5, true, keep);
+      for (let i = 0; i < 100 && ticks === 0; i++) await sleep(10);
+      expect(ticks).toBeGreaterThan(0);
+      keep.length = 0;
       await expectCollectable(tracker);
       expect(await gcUntil(() => handles.every((h) => !h.active))).toBe(true);
       expect(await ticksStopped()).toBe(true);
